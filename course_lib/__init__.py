@@ -1,0 +1,24 @@
+"""course_lib: the shared code of the open course on convolutional networks.
+
+Every chapter imports from here, e.g. ``from course_lib import conv_output_size``.
+Importing the package is cheap: data loads only when a function asks for it.
+"""
+
+from .checks import CheckResult, check
+from .data import MNIST, MNISTFileError, load_mnist, mnist_dls, normalize
+from .seeding import set_seed
+from .shapes import conv_output_size, same_padding
+
+__all__ = [
+    "MNIST",
+    "CheckResult",
+    "MNISTFileError",
+    "check",
+    "conv_output_size",
+    "load_mnist",
+    "mnist_dls",
+    "normalize",
+    "same_padding",
+    "set_seed",
+]
+__version__ = "0.1.0"

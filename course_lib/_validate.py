@@ -1,0 +1,38 @@
+"""Argument checks shared by course_lib's public functions.
+
+Every public function validates its arguments at the boundary and raises a
+``ValueError`` that names the parameter, the value it got and the rule it
+broke. Inner helpers trust their inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
+    """Return ``value`` if it is an int (not a bool) that is at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an int, got {value!r} of type {type(value).__name__}")
+    if minimum is not None and value < minimum:
+        if minimum == 0:
+            rule = "a non-negative int"
+        elif minimum == 1:
+            rule = "a positive int"
+        else:
+            rule = f"an int >= {minimum}"
+        raise ValueError(f"{name} must be {rule}, got {value}")
+    return value
+
+
+def check_pair(name: str, value: Any, *, minimum: int | None = None) -> tuple[int, int]:
+    """Accept an int or a pair of ints (height, width), as ``nn.Conv2d`` does."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+        return (
+            check_int(f"{name}[0]", value[0], minimum=minimum),
+            check_int(f"{name}[1]", value[1], minimum=minimum),
+        )
+    v = check_int(name, value, minimum=minimum)
+    return v, v

@@ -1,0 +1,20 @@
+"""Self-grading exercise checks, one module per chapter.
+
+A student calls ``check("ex-label", answer)``. The check compares the answer
+with the expected one and returns a :class:`CheckResult`, which displays as a
+friendly sentence in a notebook and which a grader can read (``passed``,
+``points``, ``max_points``). A check never raises on a wrong answer: a wrong
+type, a wrong shape, ``None``, NaN or a student function that raises all
+become feedback.
+
+Chapter modules register their checks with :func:`register`; importing this
+package imports them all.
+"""
+
+from __future__ import annotations
+
+from .core import CheckResult, Feedback, check, exercise_labels, register, results_log
+
+from . import ch01  # noqa: E402,F401  (registers chapter 1's checks)
+
+__all__ = ["CheckResult", "Feedback", "check", "exercise_labels", "register", "results_log"]

@@ -1,0 +1,114 @@
+"""Checks for chapter 1, "Convolutions and their shapes"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ..shapes import conv_output_size, same_padding
+from .core import Feedback, as_int, expect_int, register
+
+
+@register("ex-ch1-output-size")
+def _output_size(answer: Any) -> str:
+    expect_int(answer, conv_output_size(28, 5, stride=2, padding=2), "Your output size",
+               "Use (n + 2*padding - ks)//stride + 1 with n=28, ks=5, stride=2, padding=2.")
+    return "(28 + 4 - 5)//2 + 1 = 14: a 5×5, stride-2 layer with padding 2 halves 28 to 14."
+
+
+@register("ex-ch1-same-padding")
+def _same_padding(answer: Any) -> str:
+    expected = same_padding(7, dilation=2)
+    value = as_int(answer)
+    if value is not None and value == 3:
+        raise Feedback("3 is ks//2, which is right without dilation. A dilation of 2 stretches the "
+                       "kernel to span 2*(7-1)+1 = 13 pixels: how much padding keeps the size now?")
+    expect_int(answer, expected, "Your padding", "The kernel spans dilation*(ks-1)+1 pixels; "
+               "you need half of the pixels beyond the first on each side.")
+    return "the dilated 7×7 kernel spans 13 pixels, so it needs 12 extra pixels: 6 on each side."
+
+
+@register("ex-ch1-weight-shape")
+def _weight_shape(answer: Any) -> str:
+    try:
+        shape = tuple(int(v) for v in answer)
+    except Exception as e:  # noqa: BLE001
+        raise Feedback(f"Give the shape as a tuple of four ints, got {type(answer).__name__}.") from e
+    expected = (16, 3, 5, 5)
+    if len(shape) != 4:
+        raise Feedback(f"A Conv2d weight has 4 dimensions (out_channels, in_channels, kH, kW); yours has {len(shape)}.")
+    if shape == (3, 16, 5, 5):
+        raise Feedback("Close: PyTorch puts the output channels first: (out_channels, in_channels, kH, kW).")
+    if shape != expected:
+        raise Feedback(f"Your shape {shape} is not it: the layer maps 3 colour channels to 16 features with 5×5 kernels.")
+    return "(16, 3, 5, 5): one 3×5×5 kernel for each of the 16 output channels."
+
+
+def _edge_images() -> dict[str, torch.Tensor]:
+    flat = torch.full((1, 1, 8, 8), 0.7)
+    down = torch.zeros(1, 1, 8, 8)
+    down[..., 4:, :] = 1.0  # dark on top, bright below
+    right = torch.zeros(1, 1, 8, 8)
+    right[..., :, 4:] = 1.0  # dark on the left, bright on the right
+    return {"flat": flat, "down": down, "right": right}
+
+
+@register("ex-ch1-top-edge-kernel")
+def _top_edge(answer: Any) -> str:
+    k = torch.as_tensor(answer, dtype=torch.float32)
+    if k.shape != (3, 3):
+        raise Feedback(f"Your kernel has shape {tuple(k.shape)}; make it a 3×3 tensor.")
+    if not torch.isfinite(k).all():
+        raise Feedback("Your kernel contains NaN or infinite values.")
+    out = {name: F.conv2d(img, k.view(1, 1, 3, 3)) for name, img in _edge_images().items()}
+    if out["flat"].abs().max() > 1e-4:
+        raise Feedback("On a flat (constant) image your kernel does not give 0: make its weights sum to 0.")
+    if out["right"].abs().max() > 1e-4:
+        raise Feedback("Your kernel also responds to a vertical edge (dark left, bright right). "
+                       "Make each row of the kernel constant, so left and right are treated alike.")
+    if out["down"].max() <= 1e-4:
+        raise Feedback("Your kernel does not give a positive response where dark changes to bright going "
+                       "down. Put negative weights in the top row and positive ones in the bottom row.")
+    return "it is zero on flat regions and vertical edges, and positive where the image brightens downwards."
+
+
+@register("ex-ch1-conv-by-hand")
+def _conv_by_hand(answer: Any) -> str:
+    if not callable(answer):
+        raise Feedback(f"Pass your function itself (without calling it), got {type(answer).__name__}.")
+    gen = torch.Generator().manual_seed(0)
+    for h, w, ks in [(5, 5, 3), (6, 4, 2), (7, 9, 3)]:
+        img, kernel = torch.randn(h, w, generator=gen), torch.randn(ks, ks, generator=gen)
+        expected = F.conv2d(img[None, None], kernel[None, None])[0, 0]
+        got = answer(img.clone(), kernel.clone())
+        got = torch.as_tensor(got, dtype=torch.float32)
+        if got.shape != expected.shape:
+            raise Feedback(f"For a {h}×{w} image and a {ks}×{ks} kernel your output has shape "
+                           f"{tuple(got.shape)}; expected {tuple(expected.shape)} (no padding, stride 1).")
+        if not torch.allclose(got, expected, atol=1e-4, rtol=1e-4):
+            if torch.allclose(got, F.conv2d(img[None, None], kernel.flip(0, 1)[None, None])[0, 0], atol=1e-4):
+                raise Feedback("You flipped the kernel (a textbook convolution). Deep learning libraries "
+                               "compute cross-correlation: multiply without flipping.")
+            raise Feedback(f"Your values differ from F.conv2d for a {h}×{w} image and a {ks}×{ks} kernel.")
+    return "your loops agree with F.conv2d on three random images, including a non-square one."
+
+
+@register("ex-ch1-stride-chain")
+def _stride_chain(answer: Any) -> str:
+    expected, n = [], 28
+    for _ in range(4):
+        n = conv_output_size(n, 3, stride=2, padding=1)
+        expected.append(n)
+    try:
+        got = [as_int(v) for v in answer]
+    except TypeError as e:
+        raise Feedback(f"Give a list of four sizes, got {type(answer).__name__}.") from e
+    if len(got) != 4:
+        raise Feedback(f"There are four layers, so give four sizes; you gave {len(got)}.")
+    for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+        if g != e:
+            raise Feedback(f"Layer {i + 1}: you have {answer[i]!r}, expected {e}. "
+                           "With ks=3, padding=1 and stride=2 the size becomes (n+1)//2: odd sizes round up.")
+    return "28 → 14 → 7 → 4 → 2: each stride-2 layer gives (n+1)//2."

@@ -1,0 +1,179 @@
+"""The machinery behind every exercise check: registration, safety, results."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+NOT_ANSWERED = "not answered yet"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: what a student reads and what a grader records.
+
+    ``status`` is ``"correct"``, ``"wrong"`` or ``"not answered yet"``.
+
+    Taught in: chapters/01_convolutions_and_shapes
+    """
+
+    label: str
+    status: str
+    message: str
+    points: float
+    max_points: float
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "correct"
+
+    def __repr__(self) -> str:
+        mark = {"correct": "✅ Correct", "wrong": "❌ Not yet", NOT_ANSWERED: "✏️ Not answered yet"}
+        return f"{mark.get(self.status, self.status)} [{self.label}, {self.points:g}/{self.max_points:g}]: {self.message}"
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+
+class Feedback(Exception):
+    """Raised inside a checker to reject an answer with a hint for the student."""
+
+
+@dataclass
+class _Exercise:
+    label: str
+    fn: Callable[[Any], str]
+    points: float
+    accepts_none: bool = False
+    results: list[CheckResult] = field(default_factory=list)
+
+
+_REGISTRY: dict[str, _Exercise] = {}
+_LOG: list[CheckResult] = []
+
+
+def register(label: str, points: float = 1.0, accepts_none: bool = False):
+    """Register ``fn(answer) -> str`` as the checker of exercise ``label``.
+
+    The checker returns a success message, or raises :class:`Feedback` with
+    a hint. Any other exception it raises is caught by :func:`check` and
+    reported as a wrong answer, never as a traceback.
+
+    Taught in: chapters/01_convolutions_and_shapes
+    """
+
+    def deco(fn: Callable[[Any], str]) -> Callable[[Any], str]:
+        if label in _REGISTRY:
+            raise ValueError(f"exercise label {label!r} is already registered")
+        _REGISTRY[label] = _Exercise(label, fn, float(points), accepts_none)
+        return fn
+
+    return deco
+
+
+def exercise_labels() -> list[str]:
+    """The labels of every registered exercise, in registration order.
+
+    Taught in: chapters/01_convolutions_and_shapes
+    """
+    return list(_REGISTRY)
+
+
+def results_log() -> list[CheckResult]:
+    """Every result returned by :func:`check` in this Python process, in order.
+
+    Graders use it after running a submitted notebook.
+
+    Taught in: chapters/01_convolutions_and_shapes
+    """
+    return list(_LOG)
+
+
+def _is_unanswered(answer: Any) -> bool:
+    return answer is None or answer is Ellipsis
+
+
+def check(label: str, answer: Any = None) -> CheckResult:
+    """Check a student's ``answer`` to exercise ``label`` and return friendly feedback.
+
+    ``None`` or ``...`` means "not answered yet". A wrong answer, or an
+    answer that makes the checker fail in any way, gives a ``"wrong"``
+    result with a hint; it never raises. Only an unknown ``label`` raises a
+    ``ValueError``, since that is a typo in the notebook, not in the answer.
+
+    Taught in: chapters/01_convolutions_and_shapes
+    """
+    if not isinstance(label, str) or label not in _REGISTRY:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise ValueError(f"label must name a registered exercise, got {label!r}; known labels: {known}")
+    ex = _REGISTRY[label]
+    if _is_unanswered(answer) and not ex.accepts_none:
+        result = CheckResult(label, NOT_ANSWERED, "replace the None (or ...) with your answer and run the cell again.", 0.0, ex.points)
+    else:
+        try:
+            msg = ex.fn(answer)
+            result = CheckResult(label, "correct", msg or "well done.", ex.points, ex.points)
+        except Feedback as fb:
+            result = CheckResult(label, "wrong", str(fb), 0.0, ex.points)
+        except NotImplementedError:
+            result = CheckResult(label, NOT_ANSWERED, "your function still raises NotImplementedError: fill in its body.", 0.0, ex.points)
+        except Exception as e:  # noqa: BLE001  (a check must never crash on a student's answer)
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            result = CheckResult(
+                label, "wrong",
+                f"checking your answer raised {type(e).__name__}: {e} (line {where.lineno} of {where.name}). "
+                "Look at the types and shapes your answer produces.",
+                0.0, ex.points,
+            )
+    _LOG.append(result)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Small helpers that chapter checkers share.
+
+
+def as_int(answer: Any) -> int | None:
+    """``answer`` as an int if it is a whole number (int, numpy or 0-d torch integer), else None."""
+    if isinstance(answer, bool):
+        return None
+    if isinstance(answer, numbers.Integral):
+        return int(answer)
+    is_int_tensor = hasattr(answer, "numel") and hasattr(answer, "is_floating_point")
+    if is_int_tensor and answer.numel() == 1 and not answer.is_floating_point() and not answer.is_complex():
+        return int(answer.item())
+    return None
+
+
+def expect_int(answer: Any, expected: int, what: str, hint: str = "") -> None:
+    """Raise :class:`Feedback` unless ``answer`` is the whole number ``expected``."""
+    value = as_int(answer)
+    if value is None:
+        raise Feedback(f"{what} should be a whole number (an int), got {type(answer).__name__} {answer!r}.")
+    if value != expected:
+        raise Feedback(f"{what} is {value}; that is not it. {hint}".strip())
+
+
+def expect_close(answer: Any, expected: float, what: str, rel: float = 1e-3, hint: str = "") -> None:
+    """Raise :class:`Feedback` unless ``answer`` is a number within ``rel`` of ``expected``."""
+    try:
+        value = float(answer)
+    except Exception as e:  # noqa: BLE001
+        raise Feedback(f"{what} should be a number, got {type(answer).__name__}.") from e
+    if math.isnan(value):
+        raise Feedback(f"{what} is NaN.")
+    if not math.isclose(value, expected, rel_tol=rel, abs_tol=1e-12):
+        raise Feedback(f"{what} is {value:g}; that is not it. {hint}".strip())
+
+
+def expect_shape(answer: Any, expected: tuple[int, ...], what: str, hint: str = "") -> None:
+    """Raise :class:`Feedback` unless ``answer`` has ``.shape == expected``."""
+    shape = getattr(answer, "shape", None)
+    if shape is None:
+        raise Feedback(f"{what} should be a tensor, got {type(answer).__name__}.")
+    if tuple(shape) != tuple(expected):
+        raise Feedback(f"{what} has shape {tuple(shape)}; expected {tuple(expected)}. {hint}".strip())

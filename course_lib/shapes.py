@@ -1,0 +1,60 @@
+"""Output shapes of convolutions: the arithmetic of chapter 1.
+
+The formula follows PyTorch's ``nn.Conv2d`` documentation and Dumoulin &
+Visin's "A guide to convolution arithmetic for deep learning".
+"""
+
+from __future__ import annotations
+
+from ._validate import check_int
+
+
+def conv_output_size(n: int, ks: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    """Size of a convolution's output along one spatial axis.
+
+    A kernel of size ``ks`` with ``dilation`` d covers ``d*(ks-1)+1`` input
+    pixels. Sliding it over an input of size ``n`` padded by ``padding`` on
+    each side, in steps of ``stride``, gives
+    ``(n + 2*padding - dilation*(ks-1) - 1) // stride + 1`` positions, the
+    formula in PyTorch's ``nn.Conv2d`` docs. Raises ``ValueError`` for
+    negative or non-integer sizes, a stride or dilation below 1, or a
+    kernel larger than the padded input.
+
+    Taught in: chapters/01_convolutions_and_shapes
+    """
+    check_int("n", n, minimum=1)
+    check_int("ks", ks, minimum=1)
+    check_int("stride", stride, minimum=1)
+    check_int("padding", padding, minimum=0)
+    check_int("dilation", dilation, minimum=1)
+    span = dilation * (ks - 1) + 1
+    padded = n + 2 * padding
+    if span > padded:
+        raise ValueError(
+            f"the kernel is larger than the padded input: ks={ks} with dilation={dilation} "
+            f"spans {span} pixels, but n + 2*padding = {n} + 2*{padding} = {padded}"
+        )
+    return (padded - span) // stride + 1
+
+
+def same_padding(ks: int, dilation: int = 1) -> int:
+    """Padding that keeps the spatial size of a stride-1 convolution.
+
+    For an odd kernel the answer is ``dilation*(ks-1)//2`` on each side,
+    which is ``ks//2`` without dilation. An even kernel (with an odd span)
+    would need one pixel more on one side than on the other, which
+    ``nn.Conv2d``'s symmetric ``padding`` cannot express, so it raises a
+    ``ValueError`` saying so.
+
+    Taught in: chapters/01_convolutions_and_shapes
+    """
+    check_int("ks", ks, minimum=1)
+    check_int("dilation", dilation, minimum=1)
+    total = dilation * (ks - 1)
+    if total % 2:
+        raise ValueError(
+            f"ks={ks} with dilation={dilation} needs {total} pixels of padding in all, "
+            f"which cannot be split evenly: an even kernel needs {total // 2} pixel(s) on one side "
+            f"and {total // 2 + 1} on the other; use an odd ks, or pad asymmetrically with F.pad"
+        )
+    return total // 2
