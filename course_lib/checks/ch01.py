@@ -38,11 +38,13 @@ def _weight_shape(answer: Any) -> str:
         raise Feedback(f"Give the shape as a tuple of four ints, got {type(answer).__name__}.") from e
     expected = (16, 3, 5, 5)
     if len(shape) != 4:
-        raise Feedback(f"A Conv2d weight has 4 dimensions (out_channels, in_channels, kH, kW); yours has {len(shape)}.")
+        raise Feedback("A Conv2d weight has 4 dimensions (out_channels, in_channels, kH, kW); "
+                       f"yours has {len(shape)}.")
     if shape == (3, 16, 5, 5):
         raise Feedback("Close: PyTorch puts the output channels first: (out_channels, in_channels, kH, kW).")
     if shape != expected:
-        raise Feedback(f"Your shape {shape} is not it: the layer maps 3 colour channels to 16 features with 5×5 kernels.")
+        raise Feedback(f"Your shape {shape} is not it: the layer maps 3 colour channels "
+                       "to 16 features with 5×5 kernels.")
     return "(16, 3, 5, 5): one 3×5×5 kernel for each of the 16 output channels."
 
 

@@ -33,7 +33,8 @@ class CheckResult:
 
     def __repr__(self) -> str:
         mark = {"correct": "✅ Correct", "wrong": "❌ Not yet", NOT_ANSWERED: "✏️ Not answered yet"}
-        return f"{mark.get(self.status, self.status)} [{self.label}, {self.points:g}/{self.max_points:g}]: {self.message}"
+        score = f"{self.points:g}/{self.max_points:g}"
+        return f"{mark.get(self.status, self.status)} [{self.label}, {score}]: {self.message}"
 
     def __bool__(self) -> bool:
         return self.passed
@@ -112,7 +113,8 @@ def check(label: str, answer: Any = None) -> CheckResult:
         raise ValueError(f"label must name a registered exercise, got {label!r}; known labels: {known}")
     ex = _REGISTRY[label]
     if _is_unanswered(answer) and not ex.accepts_none:
-        result = CheckResult(label, NOT_ANSWERED, "replace the None (or ...) with your answer and run the cell again.", 0.0, ex.points)
+        hint = "replace the None (or ...) with your answer and run the cell again."
+        result = CheckResult(label, NOT_ANSWERED, hint, 0.0, ex.points)
     else:
         try:
             msg = ex.fn(answer)
@@ -120,7 +122,8 @@ def check(label: str, answer: Any = None) -> CheckResult:
         except Feedback as fb:
             result = CheckResult(label, "wrong", str(fb), 0.0, ex.points)
         except NotImplementedError:
-            result = CheckResult(label, NOT_ANSWERED, "your function still raises NotImplementedError: fill in its body.", 0.0, ex.points)
+            hint = "your function still raises NotImplementedError: fill in its body."
+            result = CheckResult(label, NOT_ANSWERED, hint, 0.0, ex.points)
         except Exception as e:  # noqa: BLE001  (a check must never crash on a student's answer)
             where = traceback.extract_tb(e.__traceback__)[-1]
             result = CheckResult(
