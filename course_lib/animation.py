@@ -133,7 +133,6 @@ def conv_animation(n: int = 5, ks: int = 3, stride: int = 1, padding: int = 0, d
     Taught in: chapters/01_convolutions_and_shapes
     """
     import matplotlib
-
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from PIL import Image
