@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 NOT_ANSWERED = "not answered yet"
+# When this environment variable names a file, every result is also appended to it as a JSON line,
+# so a grader can read the results of a notebook that it ran in another process (course_lib.grade).
+RESULTS_FILE_ENV = "COURSE_LIB_RESULTS_FILE"
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,16 @@ def exercise_labels() -> list[str]:
     return list(_REGISTRY)
 
 
+def max_points(label: str) -> float:
+    """The points exercise ``label`` is worth; a ``ValueError`` names an unknown label.
+
+    Taught in: instructors
+    """
+    if label not in _REGISTRY:
+        raise ValueError(f"label must name a registered exercise, got {label!r}")
+    return _REGISTRY[label].points
+
+
 def results_log() -> list[CheckResult]:
     """Every result returned by :func:`check` in this Python process, in order.
 
@@ -124,16 +139,40 @@ def check(label: str, answer: Any = None) -> CheckResult:
         except NotImplementedError:
             hint = "your function still raises NotImplementedError: fill in its body."
             result = CheckResult(label, NOT_ANSWERED, hint, 0.0, ex.points)
-        except Exception as e:  # noqa: BLE001  (a check must never crash on a student's answer)
+        except (Exception, SystemExit) as e:  # noqa: BLE001  (a check must never crash on a student's answer)
             where = traceback.extract_tb(e.__traceback__)[-1]
             result = CheckResult(
                 label, "wrong",
-                f"checking your answer raised {type(e).__name__}: {e} (line {where.lineno} of {where.name}). "
-                "Look at the types and shapes your answer produces.",
+                f"checking your answer raised {type(e).__name__}: {_safe_str(e)} "
+                f"(line {where.lineno} of {where.name}). Look at the types and shapes your answer produces.",
                 0.0, ex.points,
             )
+        if not isinstance(result.message, str):
+            result = CheckResult(label, result.status, _safe_str(result.message), result.points, result.max_points)
     _LOG.append(result)
+    _record(result)
     return result
+
+
+def _safe_str(value: Any) -> str:
+    """``str(value)``, or a placeholder if the student's object cannot even be printed."""
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001
+        return f"<a {type(value).__name__} that cannot be printed>"
+
+
+def _record(result: CheckResult) -> None:
+    path = os.environ.get(RESULTS_FILE_ENV)
+    if not path:
+        return
+    row = {"label": result.label, "status": result.status, "points": result.points,
+           "max_points": result.max_points, "message": result.message}
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row) + "\n")
+    except OSError:  # grading must not break a student's notebook
+        pass
 
 
 # ---------------------------------------------------------------------------
