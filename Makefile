@@ -27,7 +27,19 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "The website is in $(CURDIR)/_build/html (open _build/html/index.html)"
 
-test: $(STAMP)
+# The browser tests (tests/browser) drive Debian's chromium; install it once if we are root.
+browser-deps:
+	@if ! command -v chromium > /dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1; then \
+	    echo "Installing chromium for the browser tests (apt-get)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver > /dev/null) \
+	      || echo "Could not install chromium: the browser tests will be skipped (or fail when CI is set)"; \
+	  else \
+	    echo "chromium is missing and we are not root: the browser tests will be skipped (or fail when CI is set)"; \
+	  fi; \
+	fi
+
+test: $(STAMP) browser-deps
 	$(VENV)/bin/ruff check course_lib tests benchmarks
 	$(PY) -m pytest
 
