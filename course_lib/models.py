@@ -34,22 +34,40 @@ def conv(ni: int, nf: int, ks: int = 3, act: bool = True, bn: bool = False) -> n
     return nn.Sequential(*layers)
 
 
-def simple_cnn(bn: bool = False) -> nn.Sequential:
+def simple_cnn(bn: bool = False, *, first_ks: int = 5, n_out: int = 10) -> nn.Sequential:
     """fastbook chapter 13's MNIST CNN: 1→8 (5×5)→16→32→64→10, all stride 2, then Flatten.
 
-    A 28×28 digit shrinks to 14, 7, 4, 2 and finally 1×1 with 10 channels,
-    which Flatten turns into 10 class scores. ``bn=True`` adds BatchNorm to
-    every block, the model that trains at a high learning rate in chapter 5.
+    A 28×28 digit shrinks to 14, 7, 4, 2 and finally 1×1 with ``n_out``
+    channels, which Flatten turns into class scores. ``bn=True`` adds
+    BatchNorm to every block, the model that trains at a high learning rate
+    in chapter 5. ``first_ks`` is the first layer's (odd) kernel size, 5 in
+    fastbook; chapter 3 compares it with 3.
 
     Taught in: chapters/03_dense_to_cnn
     """
     if not isinstance(bn, bool):
         raise ValueError(f"bn must be True or False, got {bn!r}")
+    check_int("n_out", n_out, minimum=1)
     return nn.Sequential(
-        conv(1, 8, ks=5, bn=bn),
+        conv(1, 8, ks=first_ks, bn=bn),
         conv(8, 16, bn=bn),
         conv(16, 32, bn=bn),
         conv(32, 64, bn=bn),
-        conv(64, 10, act=False, bn=bn),
+        conv(64, n_out, act=False, bn=bn),
         nn.Flatten(),
     )
+
+
+def simple_net(n_in: int = 28 * 28, n_hidden: int = 30, n_out: int = 10) -> nn.Sequential:
+    """fastbook's first neural net: Flatten, Linear(784→30), ReLU, Linear(30→10).
+
+    Every hidden unit sees every pixel through its own weight, so the
+    network has no notion of "nearby pixels": the dense baseline that
+    chapter 3 compares with :func:`simple_cnn`.
+
+    Taught in: chapters/03_dense_to_cnn
+    """
+    check_int("n_in", n_in, minimum=1)
+    check_int("n_hidden", n_hidden, minimum=1)
+    check_int("n_out", n_out, minimum=1)
+    return nn.Sequential(nn.Flatten(), nn.Linear(n_in, n_hidden), nn.ReLU(), nn.Linear(n_hidden, n_out))

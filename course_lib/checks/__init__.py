@@ -13,8 +13,8 @@ package imports them all.
 
 from __future__ import annotations
 
-from .core import CheckResult, Feedback, check, exercise_labels, register, results_log
-
 from . import ch01  # noqa: E402,F401  (registers chapter 1's checks)
+from . import ch03  # noqa: E402,F401  (registers chapter 3's checks)
+from .core import CheckResult, Feedback, check, exercise_labels, register, results_log
 
 __all__ = ["CheckResult", "Feedback", "check", "exercise_labels", "register", "results_log"]
