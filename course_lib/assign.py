@@ -131,14 +131,15 @@ def _stub(solution: list[str], indent: str, prompt: str, in_function: bool) -> l
 
 def _stub_line(line: str, code: str, in_function: bool) -> str:
     indent = line[: len(line) - len(line.lstrip())]
+    code = code.strip()
     try:
-        node = ast.parse(code.strip()).body[0]
+        node = ast.parse(code).body[0]
     except (SyntaxError, IndexError):
         node = None
-    if isinstance(node, ast.Assign):
-        return f"{indent}{' = '.join(ast.unparse(t) for t in node.targets)} = ...  # Your answer: replace ..."
+    if isinstance(node, ast.Assign) and node.value.lineno == 1:  # keep the student's view of the targets
+        return f"{indent}{code[:node.value.col_offset].rstrip()} ...  # Your answer: replace ..."
     if isinstance(node, (ast.AnnAssign, ast.AugAssign)):  # `x += ...` would raise: stub it as `x = ...`
-        return f"{indent}{ast.unparse(node.target)} = ...  # Your answer: replace ..."
+        return f"{indent}{ast.get_source_segment(code, node.target)} = ...  # Your answer: replace ..."
     if in_function or isinstance(node, ast.Return):
         return f"{indent}raise NotImplementedError  # Your answer: write this line."
     return f"{indent}...  # Your answer: write this line."

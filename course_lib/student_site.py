@@ -59,17 +59,18 @@ def student_book_config(root: str | Path, execute: bool = False) -> dict:
 
 
 def build_student_site(root: str | Path = ".", html_dir: str | Path | None = None, execute: bool = False,
-                       strict: bool = True) -> tuple[Path, subprocess.CompletedProcess]:
+                       strict: bool = True, work: str | Path | None = None) -> tuple[Path, subprocess.CompletedProcess]:
     """Build the student website of the book in ``root`` into ``html_dir`` (default ``_build/student_html``).
 
     Returns the html folder and the finished ``jupyter-book`` process (its ``returncode`` and log).
-    ``strict`` adds ``-W -n --keep-going``, as ``make book`` does.
+    ``strict`` adds ``-W -n --keep-going``, as ``make book`` does; ``work`` is the scratch folder
+    of the build (default ``_build/student``).
 
     Taught in: instructors
     """
     root = Path(root).resolve()
     html_dir = Path(html_dir) if html_dir is not None else root / "_build" / "student_html"
-    work = root / "_build" / "student"
+    work = Path(work).resolve() if work is not None else root / "_build" / "student"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     config_file = work / "student-config.yml"
