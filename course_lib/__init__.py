@@ -8,9 +8,12 @@ from .checks import CheckResult, check
 from .data import MNIST, MNISTFileError, load_mnist, mnist_dls, normalize
 from .models import conv, simple_cnn, simple_net
 from .receptive import empirical_receptive_field, receptive_field, receptive_region
+from .schedules import OneCycle, cosine_anneal, one_cycle_schedule, plot_one_cycle
 from .seeding import set_seed
 from .shapes import conv_output_size, same_padding
+from .stats import block_activation_stats, block_outputs, layer_stats, near_zero_fraction, plot_layer_stats
 from .summary import layer_summary
+from .training import TrainResult, make_learner, plot_seed_spread, seed_table, train, train_seeds
 
 __all__ = [
     "MNIST",
@@ -30,5 +33,20 @@ __all__ = [
     "receptive_region",
     "empirical_receptive_field",
     "layer_summary",
+    "OneCycle",
+    "cosine_anneal",
+    "one_cycle_schedule",
+    "plot_one_cycle",
+    "block_activation_stats",
+    "block_outputs",
+    "layer_stats",
+    "near_zero_fraction",
+    "plot_layer_stats",
+    "TrainResult",
+    "make_learner",
+    "plot_seed_spread",
+    "seed_table",
+    "train",
+    "train_seeds",
 ]
 __version__ = "0.1.0"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch.nn.functional as F
@@ -59,7 +59,8 @@ class TrainResult:
     learner: object
 
     def __repr__(self) -> str:
-        return f"TrainResult(seed={self.seed}, accuracy={self.accuracy:.4f}, valid_loss={self.valid_loss:.4f}, seconds={self.seconds:.1f})"
+        return (f"TrainResult(seed={self.seed}, accuracy={self.accuracy:.4f}, "
+                f"valid_loss={self.valid_loss:.4f}, seconds={self.seconds:.1f})")
 
 
 def train(model_fn: Callable[[], nn.Module], *, epochs: int = 1, lr: float = 0.06, bs: int = 512,
@@ -97,10 +98,90 @@ def train(model_fn: Callable[[], nn.Module], *, epochs: int = 1, lr: float = 0.0
         else:
             learn.fit(epochs, lr)
     seconds = time.perf_counter() - start
-    valid_loss, acc = learn.validate()[:2] if quiet else _validate_quietly(learn)
+    # The loss and accuracy of the validation pass that ends the last epoch. (Calling
+    # learn.validate() again would cost a pass and re-run callbacks' before_fit, which
+    # resets what callbacks such as ActivationStats recorded.)
+    _, valid_loss, acc = learn.recorder.values[-1][:3]
     return TrainResult(seed, float(acc), float(valid_loss), seconds, learn)
 
 
-def _validate_quietly(learn):
-    with learn.no_bar(), learn.no_logging():
-        return learn.validate()[:2]
+def train_seeds(model_fn: Callable[[], nn.Module], seeds: Sequence[int] = (0, 1, 2), *,
+                cbs_factory: Callable[[], list] | None = None, **train_kwargs) -> list[TrainResult]:
+    """Run :func:`train` once per seed with otherwise identical settings and return every result.
+
+    A result that depends on the seed is a distribution, not a number:
+    reporting a single lucky (or unlucky) seed can turn "fails half of the
+    time" into "works". ``cbs_factory``, if given, is called for each run
+    to make fresh callbacks (a callback object belongs to one Learner);
+    ``train_kwargs`` go to :func:`train` unchanged.
+
+    Taught in: chapters/04_training_stability
+    """
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
+        raise ValueError(f"seeds must be a non-empty sequence of ints, got {seeds!r}")
+    for i, s in enumerate(seeds):
+        check_int(f"seeds[{i}]", s, minimum=0)
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {list(seeds)}")
+    if "seed" in train_kwargs or "cbs" in train_kwargs:
+        raise ValueError("pass the seeds as seeds=... and callbacks as cbs_factory=..., not seed= or cbs=")
+    if cbs_factory is not None and not callable(cbs_factory):
+        raise ValueError(f"cbs_factory must be callable (returning a list of callbacks), got {cbs_factory!r}")
+    return [train(model_fn, seed=s, cbs=cbs_factory() if cbs_factory else None, **train_kwargs)
+            for s in seeds]
+
+
+def seed_table(runs: dict[str, list[TrainResult]]):
+    """One row per named experiment: the accuracy's mean, min and max over seeds, and seconds per run.
+
+    ``runs`` maps an experiment's name to the results of :func:`train_seeds`.
+    Returns a pandas ``DataFrame`` (pandas comes with fastai) with columns
+    ``seeds``, ``acc_mean``, ``acc_min``, ``acc_max``, ``n_failed`` (runs
+    at chance level, accuracy below 0.2) and ``seconds_mean``.
+
+    Taught in: chapters/04_training_stability
+    """
+    import pandas as pd
+
+    _check_runs(runs)
+    rows = []
+    for name, results in runs.items():
+        accs = [r.accuracy for r in results]
+        rows.append({"experiment": name, "seeds": ",".join(str(r.seed) for r in results),
+                     "acc_mean": sum(accs) / len(accs), "acc_min": min(accs), "acc_max": max(accs),
+                     "n_failed": sum(a < 0.2 for a in accs),
+                     "seconds_mean": sum(r.seconds for r in results) / len(results)})
+    return pd.DataFrame(rows).set_index("experiment")
+
+
+def plot_seed_spread(runs: dict[str, list[TrainResult]], ax=None):
+    """A strip plot: one dot per seed's accuracy for each named experiment, with its mean as a bar.
+
+    Taught in: chapters/04_training_stability
+    """
+    import matplotlib.pyplot as plt
+
+    _check_runs(runs)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.2), dpi=90)
+    for i, results in enumerate(runs.values()):
+        accs = [100 * r.accuracy for r in results]
+        xs = [i + 0.08 * (j - (len(accs) - 1) / 2) for j in range(len(accs))]
+        ax.scatter(xs, accs, zorder=3, label=None)
+        for x, r, a in zip(xs, results, accs, strict=True):
+            ax.annotate(str(r.seed), (x, a), textcoords="offset points", xytext=(5, -3), fontsize=7)
+        ax.hlines(sum(accs) / len(accs), i - 0.25, i + 0.25, colors="k", lw=1)
+    ax.axhline(11.35, color="grey", ls=":", lw=1, label="always predicting '1' (11.35%)")
+    ax.set_xticks(range(len(runs)), list(runs))
+    ax.set(ylabel="test accuracy (%)", ylim=(0, 100), title="One dot per seed; bar = mean")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def _check_runs(runs) -> None:
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError(f"runs must be a non-empty dict of name -> list of TrainResult, got {runs!r}")
+    for name, results in runs.items():
+        if not results or not all(isinstance(r, TrainResult) for r in results):
+            raise ValueError(f"runs[{name!r}] must be a non-empty list of TrainResult, got {results!r}")

@@ -11,10 +11,11 @@ Chapter modules register their checks with :func:`register`; importing this
 package imports them all.
 """
 
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001  (one line per chapter, in chapter order)
 
 from . import ch01  # noqa: E402,F401  (registers chapter 1's checks)
 from . import ch03  # noqa: E402,F401  (registers chapter 3's checks)
+from . import ch04  # noqa: E402,F401  (registers chapter 4's checks)
 from .core import CheckResult, Feedback, check, exercise_labels, register, results_log
 
 __all__ = ["CheckResult", "Feedback", "check", "exercise_labels", "register", "results_log"]

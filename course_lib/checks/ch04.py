@@ -1,0 +1,131 @@
+"""Checks for chapter 4, "Training stability"."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from ..schedules import one_cycle_schedule
+from ..stats import near_zero_fraction
+from .core import Feedback, as_int, expect_close, expect_int, register
+
+
+@register("ex-ch4-steps-per-epoch")
+def _steps_per_epoch(answer: Any) -> str:
+    value = as_int(answer)
+    if value == math.ceil(60000 / 512):
+        raise Feedback("118 counts the last, partial batch of 96 images; the course's training loader "
+                       "drops it (drop_last=True). How many *full* batches of 512 fit in 60,000?")
+    expect_int(answer, 60000 // 512, "Your number of steps",
+               "Each step uses one batch; divide the 60,000 training images by the batch size.")
+    return "60000 // 512 = 117 full batches, so 117 optimizer steps (the last 96 images are dropped)."
+
+
+@register("ex-ch4-warmup-steps")
+def _warmup_steps(answer: Any) -> str:
+    expected = sum(1 for t in range(117) if t / 117 < 0.25)
+    value = as_int(answer)
+    if value == expected - 1:
+        raise Feedback(f"{value} is floor(0.25*117): you left out step 0, which also warms up "
+                       "(its position 0/117 is below 0.25).")
+    if value == expected + 1:
+        raise Feedback("That counts one step too many: the step whose position t/117 reaches 0.25 "
+                       "already belongs to the annealing phase.")
+    expect_int(answer, expected, "Your count of warm-up steps",
+               "Count the steps t = 0, 1, ..., 116 whose position t/117 is below pct_start = 0.25.")
+    return f"steps 0 to {expected - 1} have t/117 < 0.25: {expected} warm-up steps, a quarter of 117 rounded up."
+
+
+@register("ex-ch4-torch-final-lr")
+def _torch_final_lr(answer: Any) -> str:
+    try:
+        value = float(answer)
+    except Exception as e:  # noqa: BLE001
+        raise Feedback(f"Give the learning rate as a number, got {type(answer).__name__}.") from e
+    if math.isclose(value, 0.06 / 1e4, rel_tol=1e-3):
+        raise Feedback("0.06/1e4 divides lr_max by final_div_factor, but OneCycleLR divides the *starting* "
+                       "rate (lr_max/div_factor) by it.")
+    if math.isclose(value, 0.06 / 1e5, rel_tol=1e-3):
+        raise Feedback("0.06/1e5 is fastai's final rate (lr_max/div_final); the question asks about "
+                       "PyTorch's OneCycleLR with its own defaults.")
+    expect_close(answer, 0.06 / (25 * 1e4), "Your final learning rate",
+                 hint="Start from initial_lr = max_lr/div_factor, then min_lr = initial_lr/final_div_factor.")
+    return "0.06/25/1e4 = 2.4e-07: OneCycleLR's final rate is 2.5 times lower than fastai's 6e-07."
+
+
+@register("ex-ch4-one-cycle-lr")
+def _one_cycle_lr(fn: Any) -> str:
+    if not callable(fn):
+        raise Feedback(f"Pass your function itself, without calling it; got {type(fn).__name__}.")
+    for n_steps, lr_max in [(100, 0.06), (117, 0.01), (37, 1.0)]:
+        got = torch.as_tensor(fn(n_steps, lr_max), dtype=torch.float64).flatten()
+        want = one_cycle_schedule(n_steps, lr_max).lr
+        if got.shape != want.shape:
+            raise Feedback(f"For n_steps={n_steps} your function returns {got.numel()} rates; "
+                           f"it should return one per step, {n_steps}.")
+        if not torch.isfinite(got).all():
+            raise Feedback(f"For n_steps={n_steps} some of your rates are NaN or infinite.")
+        if not math.isclose(got[0].item(), lr_max / 25, rel_tol=1e-4):
+            raise Feedback(f"Your first rate is {got[0].item():.4g}; 1cycle starts at lr_max/div = {lr_max / 25:.4g}.")
+        peak = int(want.argmax())
+        if abs(got.max().item() - want.max().item()) > 1e-3 * lr_max:
+            raise Feedback(f"Your highest rate is {got.max().item():.4g}; it should reach about lr_max = {lr_max}.")
+        bad = (got - want).abs() > 1e-5 * lr_max + 1e-12
+        if bad.any():
+            t = int(bad.nonzero()[0])
+            phase = "warm-up" if t < peak else "annealing"
+            raise Feedback(f"For n_steps={n_steps}, lr_max={lr_max}, step {t} ({phase} phase) gives "
+                           f"{got[t].item():.6g} instead of {want[t].item():.6g}. Use position t/n_steps, "
+                           "and a half cosine from the start to the end of each phase.")
+    return "your rates match fit_one_cycle's for three different runs."
+
+
+@register("ex-ch4-near-zero")
+def _near_zero(fn: Any) -> str:
+    if not callable(fn):
+        raise Feedback(f"Pass your function itself, without calling it; got {type(fn).__name__}.")
+    cases = {
+        "a tensor containing exactly 0.05": torch.tensor([0.0, 0.05, 0.2, -1.0]),
+        "a tensor with negative values": torch.tensor([-2.0, -0.5, 0.01, 3.0, 4.0]),
+        "a ReLU output of shape (2, 3, 4, 4)": torch.relu(torch.linspace(-1, 1, 96)).reshape(2, 3, 4, 4),
+    }
+    for what, x in cases.items():
+        got = fn(x)
+        try:
+            got = float(got)
+        except Exception as e:  # noqa: BLE001
+            raise Feedback(f"For {what} your function returned {type(got).__name__}; return a number.") from e
+        want = near_zero_fraction(x)
+        if math.isclose(got, 100 * want, rel_tol=1e-6):
+            raise Feedback("Return a fraction between 0 and 1, not a percentage.")
+        if not math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9):
+            lt = (x < 0.05).float().mean().item()
+            small = (x.abs() <= 0.05).float().mean().item()
+            if math.isclose(got, lt, rel_tol=1e-6):
+                hint = "Values equal to 0.05 count as near zero too: use <=, not <."
+            elif math.isclose(got, small, rel_tol=1e-6):
+                hint = "fastai counts every value <= 0.05, negative ones included, not |x| <= 0.05."
+            else:
+                hint = "Count the entries <= 0.05 and divide by the number of entries (x.numel())."
+            raise Feedback(f"For {what} you return {got:.4g}, expected {want:.4g}. {hint}")
+    return "your function agrees with fastai's near_zero statistic."
+
+
+@register("ex-ch4-minimum-suggestion")
+def _minimum_suggestion(fn: Any) -> str:
+    if not callable(fn):
+        raise Feedback(f"Pass your function itself, without calling it; got {type(fn).__name__}.")
+    lrs = torch.logspace(-6, 1, 50)
+    for dip in (10, 30, 42):
+        losses = (torch.log10(lrs) - math.log10(lrs[dip].item())) ** 2 + 1.0
+        got = float(fn(lrs, losses))
+        want = lrs[dip].item() / 10
+        if math.isclose(got, lrs[dip].item(), rel_tol=1e-5):
+            raise Feedback("That is the rate at the lowest loss itself; the 'minimum' suggestion is ten times "
+                           "smaller, to stay clear of the point where the loss starts to blow up.")
+        if not math.isclose(got, want, rel_tol=1e-5):
+            raise Feedback(f"For a loss curve whose lowest point is at lr={lrs[dip].item():.3g} you return "
+                           f"{got:.3g}, expected {want:.3g}. Find the index of the smallest loss (argmin).")
+    return "you reproduce fastai's 'minimum' rule: the rate of the lowest loss, divided by 10."
