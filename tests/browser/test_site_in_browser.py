@@ -336,3 +336,15 @@ def test_page_fits_a_phone_screen(phone, base_url, page):
     finally:
         tab.close()
     assert sizes["page"] <= sizes["screen"] + 1, f"{page} is {sizes['page']} px wide on a 390 px screen: {sizes}"
+
+
+def test_chapters_are_numbered_in_order(site):
+    numbers = []
+    for page in CHAPTER_PAGES:
+        article = (site.html / page).read_text(encoding="utf-8").split("<article", 1)[-1]
+        heading = re.search(r"<h1[^>]*>(.*?)</h1>", article, re.S)
+        title = re.sub(r"<[^>]+>", "", heading.group(1)) if heading else ""
+        match = re.match(r"\s*(\d+)\.\s+\S", title)
+        assert match, f"the title of {page} has no chapter number: {title!r}"
+        numbers.append(int(match.group(1)))
+    assert numbers == list(range(1, len(CHAPTER_PAGES) + 1))
