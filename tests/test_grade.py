@@ -1,0 +1,162 @@
+"""Grading: submitted student notebooks (right, wrong, unanswered, broken) become rows of a CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell
+
+from course_lib.assign import student_notebook
+from course_lib.checks import check
+from course_lib.checks.core import RESULTS_FILE_ENV
+from course_lib.grade import grade, labels_in
+from course_lib.grade import main as grade_main
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "markers_fixture.ipynb"
+CHAPTER_1 = ROOT / "chapters" / "01_convolutions_and_shapes.ipynb"
+FIXTURE_LABELS = ["ex-fixture-square", "ex-fixture-odd-sum", "ex-fixture-cube"]
+
+
+def _issued(path: Path) -> nbformat.NotebookNode:
+    return student_notebook(nbformat.read(path, as_version=4), path.name)[0]
+
+
+def _answer(nb, old: str, new: str, in_cell_with: str | None = None) -> None:
+    """Replace ``old`` by ``new`` in the one code cell holding ``old`` (and ``in_cell_with``)."""
+    cells = [c for c in nb.cells if c.cell_type == "code" and old in c.source
+             and (in_cell_with is None or in_cell_with in c.source)]
+    assert len(cells) == 1, (old, len(cells))
+    cells[0].source = cells[0].source.replace(old, new)
+
+
+def _insert_after(nb, marker: str, source: str) -> None:
+    index = next(i for i, c in enumerate(nb.cells) if marker in c.source)
+    nb.cells.insert(index + 1, new_code_cell(source))
+
+
+def _rows(path: Path) -> dict[str, dict[str, str]]:
+    with open(path, newline="") as f:
+        return {Path(row["notebook"]).stem: row for row in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module")
+def fixture_grades(tmp_path_factory):
+    subs = tmp_path_factory.mktemp("submissions")
+    square = ("raise NotImplementedError", "return x * x", "def square")
+    alice = _issued(FIXTURE)  # everything right
+    _answer(alice, "cube_answer = None", "cube_answer = 343")
+    _answer(alice, "odd_sum_answer = ...", "odd_sum_answer = 100")
+    _answer(alice, *square)
+    nbformat.write(alice, subs / "alice.ipynb")
+    nbformat.write(_issued(FIXTURE), subs / "bob.ipynb")  # handed in as issued
+    carol = _issued(FIXTURE)  # one wrong, one right, and a cell that raises
+    _answer(carol, "cube_answer = None", "cube_answer = 7 * 7 * 6")
+    _answer(carol, *square)
+    _insert_after(carol, "import", "print(undefined_name)")
+    nbformat.write(carol, subs / "carol.ipynb")
+    (subs / "dave.ipynb").write_text("{ this is not a notebook")
+    erin = _issued(FIXTURE)  # right, then a cell that never ends
+    _answer(erin, "cube_answer = None", "cube_answer = 343")
+    _insert_after(erin, 'check("ex-fixture-cube"', "while True:\n    pass")
+    _answer(erin, "odd_sum_answer = ...", "odd_sum_answer = 100")
+    nbformat.write(erin, subs / "erin.ipynb")
+    frank = _issued(FIXTURE)  # right, then the kernel dies
+    _answer(frank, "cube_answer = None", "cube_answer = 343")
+    _insert_after(frank, 'check("ex-fixture-cube"', "import os\nos._exit(1)")
+    nbformat.write(frank, subs / "frank.ipynb")
+    out = subs.parent / "grades.csv"
+    graded = grade(subs, out, timeout=20, expect=[FIXTURE])
+    return graded, _rows(out), out
+
+
+def test_csv_has_a_row_per_notebook_and_a_column_per_exercise(fixture_grades):
+    graded, rows, out = fixture_grades
+    assert sorted(rows) == ["alice", "bob", "carol", "dave", "erin", "frank"]
+    header = out.read_text().splitlines()[0].split(",")
+    assert header == ["notebook", "ex-fixture-cube", "ex-fixture-odd-sum", "ex-fixture-square", "total", "max_total",
+                      "cell_errors", "error", "seconds"]
+
+
+@pytest.mark.parametrize(
+    ("name", "points", "total"),
+    [
+        ("alice", {"ex-fixture-cube": "1", "ex-fixture-odd-sum": "1", "ex-fixture-square": "1"}, "3"),
+        ("bob", {"ex-fixture-cube": "0", "ex-fixture-odd-sum": "0", "ex-fixture-square": "0"}, "0"),
+        ("carol", {"ex-fixture-cube": "0", "ex-fixture-odd-sum": "0", "ex-fixture-square": "1"}, "1"),
+        ("dave", {"ex-fixture-cube": "0", "ex-fixture-odd-sum": "0", "ex-fixture-square": "0"}, "0"),
+        ("erin", {"ex-fixture-cube": "1", "ex-fixture-odd-sum": "0", "ex-fixture-square": "0"}, "1"),
+        ("frank", {"ex-fixture-cube": "1", "ex-fixture-odd-sum": "0", "ex-fixture-square": "0"}, "1"),
+    ],
+)
+def test_points_per_exercise_and_total(fixture_grades, name, points, total):
+    row = fixture_grades[1][name]
+    assert {label: row[label] for label in FIXTURE_LABELS} == points
+    assert row["total"] == total and row["max_total"] == "3"
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("alice", ""),
+        ("bob", ""),
+        ("carol", "1 cell(s) raised; first in cell 2: NameError: name 'undefined_name' is not defined"),
+        ("dave", "NotJSONError: Notebook does not appear to be JSON"),
+        ("erin", "CellTimeoutError"),
+        ("frank", "DeadKernelError"),
+    ],
+)
+def test_a_broken_notebook_is_a_row_with_its_error(fixture_grades, name, error):
+    row = fixture_grades[1][name]
+    assert row["error"].startswith(error) if error else row["error"] == ""
+
+
+def test_the_wrong_answer_was_checked_not_skipped(fixture_grades):
+    carol = next(s for s in fixture_grades[0] if s.notebook.endswith("carol.ipynb"))
+    assert carol.status == {"ex-fixture-cube": "wrong", "ex-fixture-odd-sum": "not answered yet",
+                            "ex-fixture-square": "correct"}
+
+
+def test_a_real_chapter_submission_graded_from_the_command_line(tmp_path, capsys):
+    nb = _issued(CHAPTER_1)
+    _answer(nb, "output_size_answer = None", "output_size_answer = 14")
+    _answer(nb, "dilated_padding_answer = None", "dilated_padding_answer = 3")  # the classic mistake
+    _answer(nb, "    raise NotImplementedError",
+            "    kh, kw = kernel.shape\n"
+            "    return torch.stack([torch.stack([(image[i:i + kh, j:j + kw] * kernel).sum()\n"
+            "                                     for j in range(image.shape[1] - kw + 1)])\n"
+            "                        for i in range(image.shape[0] - kh + 1)])", in_cell_with="def conv_by_hand")
+    (tmp_path / "subs").mkdir()
+    nbformat.write(nb, tmp_path / "subs" / "student_1.ipynb")
+    assert grade_main([str(tmp_path / "subs"), str(tmp_path / "grades.csv"), "--timeout", "300"]) == 0
+    row = _rows(tmp_path / "grades.csv")["student_1"]
+    assert row["ex-ch1-output-size"] == "1" and row["ex-ch1-same-padding"] == "0"
+    assert row["ex-ch1-conv-by-hand"] == "1" and row["ex-ch1-stride-chain"] == "0"
+    assert row["total"] == "2" and row["max_total"] == "6" and row["error"] == ""
+    assert "student_1.ipynb: 2/6" in capsys.readouterr().out
+
+
+def test_grade_command_needs_notebooks(tmp_path, capsys):
+    assert grade_main([str(tmp_path), str(tmp_path / "g.csv")]) == 1
+    assert "submissions must contain at least one .ipynb notebook" in capsys.readouterr().err
+    assert grade_main([str(tmp_path / "missing"), str(tmp_path / "g.csv")]) == 1
+    assert "submissions must be a folder of notebooks or a notebook" in capsys.readouterr().err
+
+
+def test_labels_in_finds_every_checked_exercise_in_order():
+    assert labels_in(nbformat.read(FIXTURE, as_version=4)) == ["ex-fixture-cube", "ex-fixture-odd-sum",
+                                                                "ex-fixture-square"]
+
+
+def test_checks_append_their_results_to_the_file_the_grader_names(tmp_path, monkeypatch):
+    results = tmp_path / "results.jsonl"
+    monkeypatch.setenv(RESULTS_FILE_ENV, str(results))
+    check("ex-ch1-output-size", 14)
+    check("ex-ch1-output-size", 13)
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    assert [(r["label"], r["status"], r["points"], r["max_points"]) for r in rows] == [
+        ("ex-ch1-output-size", "correct", 1.0, 1.0), ("ex-ch1-output-size", "wrong", 0.0, 1.0)]
