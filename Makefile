@@ -12,7 +12,7 @@ export PYTHONHASHSEED := 0
 export COURSE_LIB_QUIET := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: book test install browser-deps bench clean
+.PHONY: book test install browser-deps bench clean student student-book
 
 install: $(STAMP)
 
@@ -26,6 +26,14 @@ $(STAMP): pyproject.toml requirements-lock.txt
 book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "The website is in $(CURDIR)/_build/html (open _build/html/index.html)"
+
+# For instructors (instructors.md): the student notebooks, and the website without solutions.
+student: $(STAMP)
+	$(PY) -m course_lib.assign chapters/ student/
+	@echo "The student notebooks are in $(CURDIR)/student/"
+
+student-book: $(STAMP)
+	$(PY) -m course_lib.student_site --root . --out _build/student_html
 
 # The browser tests (tests/browser) drive Debian's chromium; install it once if we are root.
 browser-deps:
