@@ -245,3 +245,20 @@ def test_every_citation_is_in_the_bibliography():
         for keys in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text):
             unknown += [f"{path.name}: {k.strip()}" for k in keys.split(",") if k.strip() not in entries]
     assert not unknown, f"citations missing from references.bib: {unknown}"
+
+
+def test_only_the_references_page_has_a_bibliography():
+    """The References page lists every entry (:all:); a second {bibliography} in a chapter repeats its
+    entries, which sphinxcontrib-bibtex reports as "duplicate citation" and fails the -W build."""
+    pages = []
+    for path in _book_sources():
+        if path.name == "references.md":
+            continue
+        if path.suffix == ".ipynb":
+            text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+        else:
+            text = path.read_text()
+        if re.search(r"[`:]{3,}\s*\{bibliography\}", text):
+            pages.append(path.relative_to(ROOT).as_posix())
+    assert not pages, (f"{pages} have their own {{bibliography}} directive; cite with {{cite}} and link to the "
+                       "References page instead (see chapter 1's References section)")
