@@ -9,6 +9,9 @@ What runs where (mind the time of `make test`):
 * the marker fixture and every chapter whose stored run took at most STUDENT_RUN_BUDGET seconds
   (read from the cells' execution timestamps) are also executed as issued with nbclient;
 * the student website is built once, with execution off, and searched for each solution line.
+That an instructor notebook passes every check follows from two tests: here, each solution cell's
+stored output says "Correct"; nbval (in the same `make test`) re-executes the notebook and fails if
+any output differs from the stored one.
 """
 
 from __future__ import annotations
