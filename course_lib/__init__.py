@@ -6,6 +6,15 @@ Importing the package is cheap: data loads only when a function asks for it.
 
 from .checks import CheckResult, check
 from .data import MNIST, MNISTFileError, load_mnist, mnist_dls, normalize
+from .matmul import (
+    MatmulConv2d,
+    conv2d_loops,
+    conv2d_matmul,
+    conv_matrix,
+    im2col_bytes,
+    release_workspace,
+    use_matmul_convs,
+)
 from .models import conv, simple_cnn, simple_net
 from .receptive import empirical_receptive_field, receptive_field, receptive_region
 from .schedules import OneCycle, cosine_anneal, one_cycle_schedule, plot_one_cycle
@@ -16,6 +25,13 @@ from .summary import layer_summary
 from .training import TrainResult, make_learner, plot_seed_spread, seed_table, train, train_seeds
 
 __all__ = [
+    "MatmulConv2d",
+    "conv2d_loops",
+    "conv2d_matmul",
+    "conv_matrix",
+    "im2col_bytes",
+    "release_workspace",
+    "use_matmul_convs",
     "MNIST",
     "CheckResult",
     "MNISTFileError",
