@@ -14,6 +14,7 @@ package imports them all.
 from __future__ import annotations  # noqa: I001  (one line per chapter, in chapter order)
 
 from . import ch01  # noqa: E402,F401  (registers chapter 1's checks)
+from . import ch02  # noqa: E402,F401  (registers chapter 2's checks)
 from . import ch03  # noqa: E402,F401  (registers chapter 3's checks)
 from . import ch04  # noqa: E402,F401  (registers chapter 4's checks)
 from .core import CheckResult, Feedback, check, exercise_labels, register, results_log
