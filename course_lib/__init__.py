@@ -4,8 +4,18 @@ Every chapter imports from here, e.g. ``from course_lib import conv_output_size`
 Importing the package is cheap: data loads only when a function asks for it.
 """
 
+from .activations import (
+    HistogramRecorder,
+    capture_output,
+    lowest_bin_share,
+    plot_colorful_dimension,
+    plot_feature_maps,
+    plot_kernels,
+)
+from .batchnorm import BatchNorm2dScratch, batch_stats
 from .checks import CheckResult, check
 from .data import MNIST, MNISTFileError, load_mnist, mnist_dls, normalize
+from .fast_train import FastResult, evaluate, fastai_batch_order, fastai_one_cycle, fit_one_cycle_fast
 from .matmul import (
     MatmulConv2d,
     conv2d_loops,
@@ -32,6 +42,19 @@ __all__ = [
     "im2col_bytes",
     "release_workspace",
     "use_matmul_convs",
+    "BatchNorm2dScratch",
+    "FastResult",
+    "HistogramRecorder",
+    "batch_stats",
+    "capture_output",
+    "evaluate",
+    "fastai_batch_order",
+    "fastai_one_cycle",
+    "fit_one_cycle_fast",
+    "lowest_bin_share",
+    "plot_colorful_dimension",
+    "plot_feature_maps",
+    "plot_kernels",
     "MNIST",
     "CheckResult",
     "MNISTFileError",

@@ -17,6 +17,7 @@ from . import ch01  # noqa: E402,F401  (registers chapter 1's checks)
 from . import ch02  # noqa: E402,F401  (registers chapter 2's checks)
 from . import ch03  # noqa: E402,F401  (registers chapter 3's checks)
 from . import ch04  # noqa: E402,F401  (registers chapter 4's checks)
+from . import ch05  # noqa: E402,F401  (registers chapter 5's checks)
 from .core import CheckResult, Feedback, check, exercise_labels, register, results_log
 
 __all__ = ["CheckResult", "Feedback", "check", "exercise_labels", "register", "results_log"]

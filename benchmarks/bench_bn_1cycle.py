@@ -1,0 +1,75 @@
+"""Time to 99.2%: fastbook's BatchNorm CNN, fit_one_cycle(5, 0.1) at batch size 512, on 2 CPU threads.
+
+Runs ``course_lib.fit_one_cycle_fast`` (the fastai-free path that reproduces
+``fit_one_cycle`` step for step) for seeds 0, 1 and 2 and writes
+``benchmarks/results/bn_1cycle.json`` with each seed's test accuracy, wall
+and CPU seconds, the medians, and the machine's load average, since the
+machine may be shared. ``--fastai`` also times seed 0 through fastai's
+Learner (``course_lib.train``) for comparison.
+
+Usage: python benchmarks/bench_bn_1cycle.py [--fastai] [--seeds 0 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from course_lib import fit_one_cycle_fast, simple_cnn, train
+
+TARGET_ACCURACY = 0.992
+TARGET_SECONDS = 20.0
+RESULT = Path(__file__).parent / "results" / "bn_1cycle.json"
+
+
+def run(seeds: list[int], with_fastai: bool) -> dict:
+    torch.set_num_threads(2)
+    runs = []
+    load_before = os.getloadavg()
+    for seed in seeds:
+        cpu = time.process_time()
+        r = fit_one_cycle_fast(lambda: simple_cnn(bn=True), epochs=5, lr=0.1, bs=512, seed=seed,
+                               eval_every_epoch=False)
+        runs.append({"seed": seed, "accuracy": r.accuracy, "valid_loss": r.valid_loss,
+                     "wall_seconds": round(r.seconds, 2), "cpu_seconds": round(time.process_time() - cpu, 2)})
+        print(f"fast path  seed {seed}: accuracy {r.accuracy:.4f}, {r.seconds:.1f} s wall", flush=True)
+    out = {
+        "what": "simple_cnn(bn=True), fit_one_cycle(5, 0.1), bs 512, full MNIST, 2 torch threads",
+        "torch": torch.__version__, "python": platform.python_version(), "threads": torch.get_num_threads(),
+        "load_average_before": [round(v, 2) for v in load_before],
+        "load_average_after": [round(v, 2) for v in os.getloadavg()],
+        "runs": runs,
+        "median_accuracy": statistics.median(r["accuracy"] for r in runs),
+        "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
+    }
+    out["meets_accuracy"] = out["median_accuracy"] >= TARGET_ACCURACY
+    out["meets_time"] = out["median_wall_seconds"] <= TARGET_SECONDS
+    if with_fastai:
+        cpu = time.process_time()
+        r = train(lambda: simple_cnn(bn=True), epochs=5, lr=0.1, bs=512, seed=seeds[0], quiet=True)
+        out["fastai_seed0"] = {"accuracy": r.accuracy, "wall_seconds": round(r.seconds, 2),
+                               "cpu_seconds": round(time.process_time() - cpu, 2)}
+        print(f"fastai     seed {seeds[0]}: accuracy {r.accuracy:.4f}, {r.seconds:.1f} s wall", flush=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--fastai", action="store_true", help="also time seed 0 through fastai's Learner")
+    args = parser.parse_args()
+    out = run(args.seeds, args.fastai)
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in out.items() if k != "runs"}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

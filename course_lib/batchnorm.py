@@ -1,0 +1,102 @@
+"""Batch normalization written out by hand, to compare with ``nn.BatchNorm2d``.
+
+Taught in: chapters/05_batch_normalization
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ._validate import check_int
+
+
+def _check_unit_interval(name: str, value: object) -> float:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not is_number or not math.isfinite(value) or not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+def batch_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The per-channel mean and *biased* variance of a batch of feature maps (N, C, H, W).
+
+    Each channel's statistics pool all ``N*H*W`` values of that channel in
+    the batch: every image and every position. The variance divides by
+    ``N*H*W`` (not ``N*H*W - 1``), which is what batch normalization uses to
+    normalize a training batch.
+
+    Taught in: chapters/05_batch_normalization
+    """
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        got = f"shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"x must be a 4-d tensor (N, C, H, W), got {got}")
+    if x.shape[0] * x.shape[2] * x.shape[3] == 0:
+        raise ValueError(f"x must have at least one value per channel, got shape {tuple(x.shape)}")
+    return x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3), unbiased=False)
+
+
+class BatchNorm2dScratch(nn.Module):
+    """Batch normalization over (N, H, W) for each channel, step for step as ``nn.BatchNorm2d`` does it.
+
+    In training mode each channel is normalized with its batch mean and
+    biased variance, ``(x - mean) / sqrt(var + eps)``, then scaled by
+    ``weight`` and shifted by ``bias`` (the learnable "gamma" and "beta",
+    if ``affine``). The running estimates move towards the batch statistics,
+    ``running = (1 - momentum) * running + momentum * batch``, where the
+    variance stored is the *unbiased* one (divided by ``n - 1``). In eval
+    mode the running estimates replace the batch statistics, so one image's
+    output no longer depends on the rest of its batch. Parameter and buffer
+    names match ``nn.BatchNorm2d``, so state dicts can be swapped between them.
+
+    Taught in: chapters/05_batch_normalization
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True):
+        super().__init__()
+        check_int("num_features", num_features, minimum=1)
+        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps <= 0:
+            raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+        momentum = _check_unit_interval("momentum", momentum)
+        if not isinstance(affine, bool):
+            raise ValueError(f"affine must be True or False, got {affine!r}")
+        self.num_features, self.eps, self.momentum, self.affine = num_features, float(eps), momentum, affine
+        if affine:
+            self.weight = nn.Parameter(torch.ones(num_features))
+            self.bias = nn.Parameter(torch.zeros(num_features))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.register_buffer("running_mean", torch.zeros(num_features))
+        self.register_buffer("running_var", torch.ones(num_features))
+        self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or x.dim() != 4:
+            got = f"shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x must be a 4-d tensor (N, C, H, W), got {got}")
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"x must have num_features={self.num_features} channels (dim 1), "
+                             f"got shape {tuple(x.shape)}")
+        if self.training:
+            n = x.shape[0] * x.shape[2] * x.shape[3]
+            if n < 2:
+                raise ValueError(f"x must hold more than 1 value per channel in training mode "
+                                 f"(N*H*W > 1), got shape {tuple(x.shape)}")
+            mean, var = batch_stats(x)
+            with torch.no_grad():
+                self.running_mean.lerp_(mean.detach(), self.momentum)
+                self.running_var.lerp_(var.detach() * (n / (n - 1)), self.momentum)
+                self.num_batches_tracked += 1
+        else:
+            mean, var = self.running_mean, self.running_var
+        shape = (1, -1, 1, 1)
+        out = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + self.eps)
+        if self.affine:
+            out = out * self.weight.view(shape) + self.bias.view(shape)
+        return out

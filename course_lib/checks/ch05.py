@@ -1,0 +1,133 @@
+"""Checks for chapter 5, "Batch normalization and activation statistics"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from .core import Feedback, expect_close, expect_int, register
+
+
+@register("ex-ch5-bn-params")
+def _bn_params(answer: Any) -> str:
+    from ..models import simple_cnn
+
+    expected = sum(p.numel() for m in simple_cnn(bn=True).modules() if isinstance(m, torch.nn.BatchNorm2d)
+                   for p in m.parameters())
+    try:
+        value = int(answer)
+    except Exception as e:  # noqa: BLE001
+        raise Feedback(f"Give a whole number, got {type(answer).__name__}.") from e
+    if value == expected // 2:
+        raise Feedback("That counts one parameter per channel; each channel has two, a scale (weight) and a "
+                       "shift (bias).")
+    if value == 2 * expected:
+        raise Feedback("That also counts running_mean and running_var: they are buffers, updated by the "
+                       "forward pass, not parameters that the optimizer trains.")
+    expect_int(value, expected, "Your count", "Add 2 per channel over the five BatchNorm layers "
+               "(8, 16, 32, 64 and 10 channels).")
+    return f"2 × (8 + 16 + 32 + 64 + 10) = {expected}: a weight and a bias per channel."
+
+
+def _running_var_case() -> tuple[torch.Tensor, float]:
+    x = torch.arange(8.0).view(2, 1, 2, 2)
+    n = x.numel()
+    biased = float(x.var(unbiased=False))
+    return x, 0.9 * 1.0 + 0.1 * biased * n / (n - 1)
+
+
+@register("ex-ch5-running-var")
+def _running_var(answer: Any) -> str:
+    x, expected = _running_var_case()
+    biased_answer = 0.9 + 0.1 * float(x.var(unbiased=False))
+    try:
+        value = float(answer)
+    except Exception as e:  # noqa: BLE001
+        raise Feedback(f"Give a number, got {type(answer).__name__}.") from e
+    if abs(value - biased_answer) < 1e-4:
+        raise Feedback("You used the biased variance (divided by n = 8). The running estimate stores the "
+                       "unbiased one, divided by n - 1 = 7.")
+    if abs(value - 6.0) < 1e-4 or abs(value - 5.25) < 1e-4:
+        raise Feedback("That is the batch's variance itself. The running estimate only moves 10% of the way "
+                       "(momentum 0.1) from its old value 1.")
+    expect_close(value, expected, "Your running_var", rel=1e-4,
+                 hint="new = (1 - momentum) * old + momentum * unbiased batch variance.")
+    return "0.9 × 1 + 0.1 × 6 = 1.5: the unbiased variance of 0..7 is 6 (the biased one is 5.25)."
+
+
+@register("ex-ch5-bn-function")
+def _bn_function(fn: Any) -> str:
+    if not callable(fn):
+        raise Feedback(f"Answer with your function itself, got {type(fn).__name__}.")
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(6, 3, 4, 5, generator=g) * torch.tensor([1.0, 3.0, 0.5]).view(1, 3, 1, 1) + 2
+    out = fn(x, 1e-5)
+    if not isinstance(out, torch.Tensor) or out.shape != x.shape:
+        raise Feedback(f"Return a tensor of the input's shape {tuple(x.shape)}, got "
+                       f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}.")
+    expected = F.batch_norm(x, None, None, training=True, eps=1e-5)
+    if torch.allclose(out, expected, atol=1e-4):
+        return "same as F.batch_norm in training mode: per channel, pooled over batch, height and width."
+    per_sample = (x - x.mean((1, 2, 3), keepdim=True)) / (x.var((1, 2, 3), keepdim=True, unbiased=False)
+                                                          + 1e-5).sqrt()
+    if torch.allclose(out, per_sample, atol=1e-4):
+        raise Feedback("You normalized each image over its channels (that is layer norm). Batch norm pools "
+                       "each channel over dims (0, 2, 3): the batch, height and width.")
+    unbiased = (x - x.mean((0, 2, 3), keepdim=True)) / (x.var((0, 2, 3), keepdim=True) + 1e-5).sqrt()
+    if torch.allclose(out, unbiased, atol=1e-4):
+        raise Feedback("Close: use the biased variance (unbiased=False) to normalize, as BatchNorm does.")
+    if not torch.allclose(out.mean((0, 2, 3)), torch.zeros(3), atol=1e-3):
+        raise Feedback("Each channel of your output should have mean 0 over (batch, height, width); "
+                       "subtract the per-channel mean taken over dims (0, 2, 3).")
+    raise Feedback("Each channel should have variance 1 after dividing by sqrt(var + eps), with var the "
+                   "per-channel biased variance over dims (0, 2, 3).")
+
+
+@register("ex-ch5-fold-bn")
+def _fold_bn(fn: Any) -> str:
+    if not callable(fn):
+        raise Feedback(f"Answer with your function itself, got {type(fn).__name__}.")
+    torch.manual_seed(7)
+    conv = torch.nn.Conv2d(2, 4, 3, padding=1)
+    bn = torch.nn.BatchNorm2d(4)
+    with torch.no_grad():
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+        bn.weight.uniform_(0.5, 1.5)
+        bn.bias.uniform_(-0.5, 0.5)
+    bn.eval()
+    x = torch.randn(3, 2, 6, 6)
+    with torch.no_grad():
+        expected = bn(conv(x))
+        res = fn(conv, bn)
+        if not isinstance(res, tuple) or len(res) != 2:
+            raise Feedback("Return a pair (weight, bias) for the fused convolution.")
+        w, b = res
+        if tuple(w.shape) != tuple(conv.weight.shape) or tuple(b.shape) != (4,):
+            raise Feedback(f"The fused weight should have shape {tuple(conv.weight.shape)} and the bias (4,), "
+                           f"got {tuple(w.shape)} and {tuple(b.shape)}.")
+        out = F.conv2d(x, w, b, padding=1)
+    if torch.allclose(out, expected, atol=1e-4):
+        return "one convolution now does the work of conv + BatchNorm at inference time."
+    scale = bn.weight / (bn.running_var + bn.eps).sqrt()
+    if torch.allclose(w, conv.weight * scale.view(-1, 1, 1, 1), atol=1e-5):
+        raise Feedback("Your weight is right; the bias should be (conv.bias - running_mean) * scale + bn.bias.")
+    raise Feedback("Scale each output channel's kernel by weight / sqrt(running_var + eps), the factor "
+                   "BatchNorm multiplies that channel by in eval mode.")
+
+
+@register("ex-ch5-noise-factor")
+def _noise_factor(answer: Any) -> str:
+    try:
+        value = float(answer)
+    except Exception as e:  # noqa: BLE001
+        raise Feedback(f"Give a number, got {type(answer).__name__}.") from e
+    if abs(value - 16.0) < 1e-6:
+        raise Feedback("16 is the factor for the variance. The standard deviation shrinks by its square root.")
+    if abs(value - 0.25) < 1e-6:
+        raise Feedback("Give the factor by which it shrinks (old / new), which is larger than 1.")
+    expect_close(value, 4.0, "Your factor", rel=1e-3, hint="The standard error of a mean of n values is "
+                 "sigma / sqrt(n); compare n = 32 and n = 512.")
+    return "sqrt(512 / 32) = 4: sixteen times the batch, a quarter of the noise."
