@@ -1,0 +1,45 @@
+"""Chapter 5's exercise checks accept the right answers and give specific hints for common wrong ones."""
+
+import torch
+import torch.nn.functional as F
+
+from course_lib import check
+
+
+def _fold(conv, bn):
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    return conv.weight * scale.view(-1, 1, 1, 1), (conv.bias - bn.running_mean) * scale + bn.bias
+
+
+def test_right_answers_pass():
+    assert check("ex-ch5-bn-params", 260).passed
+    assert check("ex-ch5-running-var", 1.5).passed
+    assert check("ex-ch5-noise-factor", 4.0).passed
+    assert check("ex-ch5-bn-function", lambda x, eps: F.batch_norm(x, None, None, training=True, eps=eps)).passed
+    assert check("ex-ch5-fold-bn", _fold).passed
+
+
+def test_common_mistakes_get_specific_hints():
+    assert "buffers" in check("ex-ch5-bn-params", 520).message
+    assert "scale (weight) and a shift (bias)" in check("ex-ch5-bn-params", 130).message
+    assert "biased variance" in check("ex-ch5-running-var", 1.425).message
+    assert "momentum 0.1" in check("ex-ch5-running-var", 6.0).message
+    assert "square root" in check("ex-ch5-noise-factor", 16).message
+
+    def unbiased(x, eps):
+        return (x - x.mean((0, 2, 3), keepdim=True)) / (x.var((0, 2, 3), keepdim=True) + eps).sqrt()
+    assert "unbiased=False" in check("ex-ch5-bn-function", unbiased).message
+
+    def weight_only(conv, bn):
+        return _fold(conv, bn)[0], conv.bias
+    assert "the bias should be" in check("ex-ch5-fold-bn", weight_only).message
+
+
+def test_unanswered_and_broken_answers_never_raise():
+    assert check("ex-ch5-bn-params", None).status == "not answered yet"
+
+    def todo(x, eps):
+        raise NotImplementedError
+    assert check("ex-ch5-bn-function", todo).status == "not answered yet"
+    assert check("ex-ch5-fold-bn", lambda conv, bn: 3).status == "wrong"
+    assert check("ex-ch5-bn-function", "f").status == "wrong"
