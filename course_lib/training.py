@@ -65,13 +65,16 @@ class TrainResult:
 
 def train(model_fn: Callable[[], nn.Module], *, epochs: int = 1, lr: float = 0.06, bs: int = 512,
           seed: int = 42, one_cycle: bool = True, sample: bool = False, cbs=None,
-          quiet: bool | None = None) -> TrainResult:
+          quiet: bool | None = None, keep_data: bool = True) -> TrainResult:
     """Train a fresh ``model_fn()`` on MNIST with everything seeded, and report test accuracy.
 
     The seed fixes the initial weights (``set_seed`` before ``model_fn``)
     and the order of the training batches. ``one_cycle=True`` uses
     ``fit_one_cycle``, otherwise plain ``fit`` at a constant rate. Progress
     bars show unless ``quiet`` (default: see :func:`progress_enabled`).
+    ``keep_data=False`` detaches the DataLoaders (about 56 MB of images)
+    from the returned learner, which keeps its model, recorder and
+    callbacks; use it when a notebook keeps many runs in memory.
 
     Taught in: chapters/04_training_stability
     """
@@ -102,6 +105,8 @@ def train(model_fn: Callable[[], nn.Module], *, epochs: int = 1, lr: float = 0.0
     # learn.validate() again would cost a pass and re-run callbacks' before_fit, which
     # resets what callbacks such as ActivationStats recorded.)
     _, valid_loss, acc = learn.recorder.values[-1][:3]
+    if not keep_data:
+        learn.dls = None
     return TrainResult(seed, float(acc), float(valid_loss), seconds, learn)
 
 
