@@ -20,10 +20,12 @@ def _hint(label, answer, words):
 
 
 def test_matrix_by_hand():
-    right = conv_matrix(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), 3)
+    right = conv_matrix(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), 4, stride=2)
     _passes("ex-ch2-matrix-by-hand", right.tolist())
-    _hint("ex-ch2-matrix-by-hand", conv_matrix(torch.tensor([[4.0, 3.0], [2.0, 1.0]]), 3), "flipped the kernel")
+    flipped = conv_matrix(torch.tensor([[4.0, 3.0], [2.0, 1.0]]), 4, stride=2)
+    _hint("ex-ch2-matrix-by-hand", flipped, "flipped the kernel")
     _hint("ex-ch2-matrix-by-hand", right.T, "swap rows and columns")
+    _hint("ex-ch2-matrix-by-hand", conv_matrix(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), 4), "stride-1 shape")
     shifted = right.clone()
     shifted[3] = torch.roll(shifted[3], 1)
     _hint("ex-ch2-matrix-by-hand", shifted, "Rows [3] differ")

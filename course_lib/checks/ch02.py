@@ -16,22 +16,25 @@ _KERNEL = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
 @register("ex-ch2-matrix-by-hand")
 def _matrix_by_hand(answer: Any) -> str:
     m = torch.as_tensor(answer, dtype=torch.float32)
-    expected = conv_matrix(_KERNEL, 3)
+    expected = conv_matrix(_KERNEL, 4, stride=2)
     if m.shape != expected.shape:
-        hint = (" Did you swap rows and columns? A row is one output pixel." if tuple(m.shape) == (9, 4) else
-                " One row per output pixel (2×2 = 4), one column per input pixel (3×3 = 9).")
-        raise Feedback(f"Your matrix has shape {tuple(m.shape)}; expected (4, 9).{hint}")
+        hints = {(16, 4): " Did you swap rows and columns? A row is one output pixel.",
+                 (9, 16): " That is the stride-1 shape: with stride 2 the kernel fits at only 2×2 positions."}
+        hint = hints.get(tuple(m.shape), " One row per output pixel (2×2 = 4), one column per input pixel (4×4 = 16).")
+        raise Feedback(f"Your matrix has shape {tuple(m.shape)}; expected (4, 16).{hint}")
     if torch.equal(m, expected):
-        return "each row holds the four weights at the positions of one 2×2 patch, and zeros elsewhere."
-    if torch.equal(m, conv_matrix(_KERNEL.flip(0, 1), 3)):
+        return ("each row holds the four weights at the positions of one 2×2 patch; with stride 2 the patches "
+                "no longer overlap, so every input pixel is used exactly once.")
+    if torch.equal(m, conv_matrix(_KERNEL.flip(0, 1), 4, stride=2)):
         raise Feedback("You flipped the kernel. F.conv2d does not flip: weight w[0, 0] = 1 meets the "
                        "top-left pixel of each patch.")
     wrong_rows = [i for i in range(4) if not torch.equal(m[i], expected[i])]
     if int((m != 0).sum()) != 16:
         raise Feedback(f"Your matrix has {int((m != 0).sum())} non-zero entries; each of the 4 rows should "
                        f"have exactly 4 (the weights), so 16. Rows that differ: {wrong_rows}.")
-    raise Feedback(f"Rows {wrong_rows} differ. Row r is output pixel (r // 2, r % 2); its patch starts at "
-                   "input pixel (r // 2, r % 2), which is column 3*(r // 2) + r % 2 of the flattened image.")
+    raise Feedback(f"Rows {wrong_rows} differ. Row r is output pixel (r // 2, r % 2); with stride 2 its patch "
+                   "starts at input pixel (2·(r // 2), 2·(r % 2)), which is column 8·(r // 2) + 2·(r % 2) of the "
+                   "flattened 4×4 image.")
 
 
 @register("ex-ch2-count-zeros")
