@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 
 def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
     """Return ``value`` if it is an int (not a bool) that is at least ``minimum``."""
@@ -36,3 +38,11 @@ def check_pair(name: str, value: Any, *, minimum: int | None = None) -> tuple[in
         )
     v = check_int(name, value, minimum=minimum)
     return v, v
+
+
+def check_tensor(name: str, value: Any, dims: int, layout: str) -> Any:
+    """Return ``value`` if it is a torch tensor with ``dims`` dimensions; ``layout`` names them, e.g. "(N, C, H, W)"."""
+    if not isinstance(value, torch.Tensor) or value.dim() != dims:
+        got = f"shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else type(value).__name__
+        raise ValueError(f"{name} must be a {dims}-d tensor {layout}, got {got}")
+    return value

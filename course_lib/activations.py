@@ -11,6 +11,8 @@ import math
 import torch
 from torch import nn
 
+from ._validate import check_int, check_tensor
+
 
 def _check_range(bins: int, lo: float, hi: float) -> None:
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
@@ -103,9 +105,7 @@ def plot_colorful_dimension(hists: torch.Tensor, *, lo: float = 0.0, hi: float =
     """
     import matplotlib.pyplot as plt
 
-    if not isinstance(hists, torch.Tensor) or hists.dim() != 2:
-        raise ValueError(f"hists must be a 2-d tensor (n_batches, bins), got "
-                         f"{tuple(hists.shape) if isinstance(hists, torch.Tensor) else type(hists).__name__}")
+    check_tensor("hists", hists, 2, "(n_batches, bins)")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 2.6), dpi=90)
     ax.imshow(hists.t().float().log1p().numpy(), origin="lower", aspect="auto", cmap="viridis",
@@ -154,11 +154,8 @@ def plot_feature_maps(maps: torch.Tensor, *, ncols: int = 8, title: str = ""):
 
     Taught in: chapters/05_batch_normalization
     """
-    if not isinstance(maps, torch.Tensor) or maps.dim() != 3:
-        raise ValueError(f"maps must be a 3-d tensor (C, H, W), got "
-                         f"{tuple(maps.shape) if isinstance(maps, torch.Tensor) else type(maps).__name__}")
-    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    check_tensor("maps", maps, 3, "(C, H, W)")
+    check_int("ncols", ncols, minimum=1)
     fig, axes = _grid(len(maps), ncols)
     for i, (ax, m) in enumerate(zip(axes, maps, strict=False)):
         ax.imshow(m.numpy(), cmap="gray")
@@ -177,11 +174,8 @@ def plot_kernels(weight: torch.Tensor, *, ncols: int = 8, title: str = ""):
 
     Taught in: chapters/05_batch_normalization
     """
-    if not isinstance(weight, torch.Tensor) or weight.dim() != 4:
-        raise ValueError(f"weight must be a 4-d tensor (out, in, kH, kW), got "
-                         f"{tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__}")
-    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    check_tensor("weight", weight, 4, "(out, in, kH, kW)")
+    check_int("ncols", ncols, minimum=1)
     w = weight.detach()[:, 0]
     fig, axes = _grid(len(w), ncols)
     for i, (ax, k) in enumerate(zip(axes, w, strict=False)):

@@ -10,7 +10,7 @@ import math
 import torch
 from torch import nn
 
-from ._validate import check_int
+from ._validate import check_int, check_tensor
 
 
 def _check_unit_interval(name: str, value: object) -> float:
@@ -30,9 +30,7 @@ def batch_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
     Taught in: chapters/05_batch_normalization
     """
-    if not isinstance(x, torch.Tensor) or x.dim() != 4:
-        got = f"shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"x must be a 4-d tensor (N, C, H, W), got {got}")
+    check_tensor("x", x, 4, "(N, C, H, W)")
     if x.shape[0] * x.shape[2] * x.shape[3] == 0:
         raise ValueError(f"x must have at least one value per channel, got shape {tuple(x.shape)}")
     return x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3), unbiased=False)
@@ -77,9 +75,7 @@ class BatchNorm2dScratch(nn.Module):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor) or x.dim() != 4:
-            got = f"shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"x must be a 4-d tensor (N, C, H, W), got {got}")
+        check_tensor("x", x, 4, "(N, C, H, W)")
         if x.shape[1] != self.num_features:
             raise ValueError(f"x must have num_features={self.num_features} channels (dim 1), "
                              f"got shape {tuple(x.shape)}")

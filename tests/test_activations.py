@@ -111,9 +111,9 @@ def test_bad_layer_names_and_inputs_are_rejected():
         capture_output(simple_cnn(), "7", torch.zeros(1, 1, 28, 28))
     with pytest.raises(ValueError, match=r"^hists must be a 2-d tensor \(n_batches, bins >= 2\), got \(5,\)$"):
         lowest_bin_share(torch.zeros(5))
-    with pytest.raises(ValueError, match=r"^maps must be a 3-d tensor \(C, H, W\), got \(1, 2, 3, 4\)$"):
+    with pytest.raises(ValueError, match=r"^maps must be a 3-d tensor \(C, H, W\), got shape \(1, 2, 3, 4\)$"):
         plot_feature_maps(torch.zeros(1, 2, 3, 4))
-    with pytest.raises(ValueError, match=r"^weight must be a 4-d tensor \(out, in, kH, kW\), got \(3, 3\)$"):
+    with pytest.raises(ValueError, match=r"^weight must be a 4-d tensor \(out, in, kH, kW\), got shape \(3, 3\)$"):
         plot_kernels(torch.zeros(3, 3))
     with pytest.raises(ValueError, match=r"^ncols must be a positive int, got 0$"):
         plot_kernels(torch.zeros(2, 1, 3, 3), ncols=0)

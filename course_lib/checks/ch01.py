@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ..shapes import conv_output_size, same_padding
-from .core import Feedback, as_int, expect_int, register
+from .core import Feedback, as_int, expect_callable, expect_int, register
 
 
 @register("ex-ch1-output-size")
@@ -95,8 +95,7 @@ def _top_edge(answer: Any) -> str:
 
 @register("ex-ch1-conv-by-hand")
 def _conv_by_hand(answer: Any) -> str:
-    if not callable(answer):
-        raise Feedback(f"Pass your function itself (without calling it), got {type(answer).__name__}.")
+    expect_callable(answer)
     gen = torch.Generator().manual_seed(0)
     for h, w, kh, kw in [(5, 5, 3, 3), (6, 4, 2, 2), (7, 9, 3, 3), (6, 7, 2, 3)]:
         img, kernel = torch.randn(h, w, generator=gen), torch.randn(kh, kw, generator=gen)

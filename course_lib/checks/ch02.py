@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ..matmul import conv_matrix, im2col_bytes
-from .core import Feedback, as_int, expect_int, register
+from .core import Feedback, as_int, expect_callable, expect_int, register
 
 _KERNEL = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
 
@@ -90,8 +90,7 @@ def _cases():
 
 @register("ex-ch2-pad-patches")
 def _pad_patches(answer: Any) -> str:
-    if not callable(answer):
-        raise Feedback(f"Pass your function itself (without calling it), got {type(answer).__name__}.")
+    expect_callable(answer)
     for x, ks, pad in _cases():
         n, c = x.shape[:2]
         expected = F.unfold(x, ks, padding=pad).transpose(1, 2).reshape(-1, c * ks * ks)
@@ -116,8 +115,7 @@ def _pad_patches(answer: Any) -> str:
 
 @register("ex-ch2-input-grad")
 def _input_grad(answer: Any) -> str:
-    if not callable(answer):
-        raise Feedback(f"Pass your function itself (without calling it), got {type(answer).__name__}.")
+    expect_callable(answer)
     gen = torch.Generator().manual_seed(3)
     for size, ks, stride, pad in [(6, 3, 1, 1), (9, 3, 2, 1), (8, 3, 2, 1), (7, 2, 2, 0), (10, 5, 3, 2)]:
         x = torch.randn(2, 3, size, size, generator=gen, dtype=torch.float64, requires_grad=True)

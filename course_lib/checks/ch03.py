@@ -10,7 +10,7 @@ from torch import nn
 from ..models import simple_cnn
 from ..receptive import receptive_field, receptive_region
 from ..summary import layer_summary
-from .core import Feedback, as_int, expect_int, register
+from .core import Feedback, as_int, expect_callable, expect_int, register
 
 
 def _stack(layers) -> nn.Sequential:
@@ -61,8 +61,7 @@ def _macs(answer: Any) -> str:
 
 @register("ex-ch3-rf-function")
 def _rf_function(answer: Any) -> str:
-    if not callable(answer):
-        raise Feedback(f"Pass your function itself (without calling it), got {type(answer).__name__}.")
+    expect_callable(answer)
     rng = random.Random(3)
     cases = [[(5, 2)], [(3, 1), (3, 1)], [(3, 2), (3, 2)], [(5, 2), (3, 2), (3, 2), (3, 2), (3, 2)]]
     cases += [[(rng.choice([1, 2, 3, 5, 7]), rng.choice([1, 2, 3])) for _ in range(rng.randint(1, 6))]

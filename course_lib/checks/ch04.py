@@ -9,7 +9,7 @@ import torch
 
 from ..schedules import one_cycle_schedule
 from ..stats import near_zero_fraction
-from .core import Feedback, as_int, expect_close, expect_int, register
+from .core import Feedback, as_int, expect_callable, expect_close, expect_int, register
 
 
 @register("ex-ch4-steps-per-epoch")
@@ -57,8 +57,7 @@ def _torch_final_lr(answer: Any) -> str:
 
 @register("ex-ch4-one-cycle-lr")
 def _one_cycle_lr(fn: Any) -> str:
-    if not callable(fn):
-        raise Feedback(f"Pass your function itself, without calling it; got {type(fn).__name__}.")
+    expect_callable(fn)
     for n_steps, lr_max in [(100, 0.06), (117, 0.01), (37, 1.0)]:
         got = torch.as_tensor(fn(n_steps, lr_max), dtype=torch.float64).flatten()
         want = one_cycle_schedule(n_steps, lr_max).lr
@@ -84,8 +83,7 @@ def _one_cycle_lr(fn: Any) -> str:
 
 @register("ex-ch4-near-zero")
 def _near_zero(fn: Any) -> str:
-    if not callable(fn):
-        raise Feedback(f"Pass your function itself, without calling it; got {type(fn).__name__}.")
+    expect_callable(fn)
     cases = {
         "a tensor containing exactly 0.05": torch.tensor([0.0, 0.05, 0.2, -1.0]),
         "a tensor with negative values": torch.tensor([-2.0, -0.5, 0.01, 3.0, 4.0]),
@@ -115,8 +113,7 @@ def _near_zero(fn: Any) -> str:
 
 @register("ex-ch4-minimum-suggestion")
 def _minimum_suggestion(fn: Any) -> str:
-    if not callable(fn):
-        raise Feedback(f"Pass your function itself, without calling it; got {type(fn).__name__}.")
+    expect_callable(fn)
     lrs = torch.logspace(-6, 1, 50)
     for dip in (10, 30, 42):
         losses = (torch.log10(lrs) - math.log10(lrs[dip].item())) ** 2 + 1.0

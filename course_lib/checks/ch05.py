@@ -7,7 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .core import Feedback, expect_close, expect_int, register
+from .core import Feedback, expect_callable, expect_close, expect_int, register
 
 
 @register("ex-ch5-bn-params")
@@ -59,8 +59,7 @@ def _running_var(answer: Any) -> str:
 
 @register("ex-ch5-bn-function")
 def _bn_function(fn: Any) -> str:
-    if not callable(fn):
-        raise Feedback(f"Answer with your function itself, got {type(fn).__name__}.")
+    expect_callable(fn)
     g = torch.Generator().manual_seed(5)
     x = torch.randn(6, 3, 4, 5, generator=g) * torch.tensor([1.0, 3.0, 0.5]).view(1, 3, 1, 1) + 2
     out = fn(x, 1e-5)
@@ -87,8 +86,7 @@ def _bn_function(fn: Any) -> str:
 
 @register("ex-ch5-fold-bn")
 def _fold_bn(fn: Any) -> str:
-    if not callable(fn):
-        raise Feedback(f"Answer with your function itself, got {type(fn).__name__}.")
+    expect_callable(fn)
     torch.manual_seed(7)
     conv = torch.nn.Conv2d(2, 4, 3, padding=1)
     bn = torch.nn.BatchNorm2d(4)

@@ -219,3 +219,10 @@ def expect_shape(answer: Any, expected: tuple[int, ...], what: str, hint: str = 
         raise Feedback(f"{what} should be a tensor, got {type(answer).__name__}.")
     if tuple(shape) != tuple(expected):
         raise Feedback(f"{what} has shape {tuple(shape)}; expected {tuple(expected)}. {hint}".strip())
+
+
+def expect_callable(answer: Any) -> Any:
+    """Raise :class:`Feedback` unless ``answer`` is a function (the student passed its result by mistake)."""
+    if not callable(answer):
+        raise Feedback(f"Pass your function itself (without calling it), got {type(answer).__name__}.")
+    return answer
