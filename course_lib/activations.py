@@ -115,10 +115,12 @@ def plot_colorful_dimension(hists: torch.Tensor, *, lo: float = 0.0, hi: float =
 
 
 @torch.no_grad()
-def capture_output(model: nn.Module, layer: str, x: torch.Tensor) -> torch.Tensor:
+def capture_output(model: nn.Module, layer: str, x: torch.Tensor, *, bs: int = 1000) -> torch.Tensor:
     """Run ``model`` on ``x`` in eval mode and return what its submodule named ``layer`` output.
 
-    The model's own mode is restored afterwards.
+    The images go through in batches of ``bs`` without gradients, so only the
+    captured outputs are kept in memory. The model's own mode is restored
+    afterwards.
 
     Taught in: chapters/05_batch_normalization
     """
@@ -127,16 +129,19 @@ def capture_output(model: nn.Module, layer: str, x: torch.Tensor) -> torch.Tenso
     names = [n for n, _ in model.named_modules() if n]
     if layer not in names:
         raise ValueError(f"layer must name a submodule of the model, got {layer!r}; names: {names}")
+    check_int("bs", bs, minimum=1)
     store: list[torch.Tensor] = []
-    handle = model.get_submodule(layer).register_forward_hook(lambda m, i, o: store.append(o.detach()))
+    handle = model.get_submodule(layer).register_forward_hook(lambda m, i, o: store.append(o.detach().contiguous()))
     was_training = model.training
     try:
         model.eval()
-        model(x)
+        with torch.no_grad():
+            for i in range(0, len(x), bs):
+                model(x[i:i + bs])
     finally:
         handle.remove()
         model.train(was_training)
-    return store[0]
+    return torch.cat(store) if len(store) > 1 else store[0]
 
 
 def _grid(n: int, ncols: int):

@@ -104,7 +104,8 @@ def normalize(x: torch.Tensor) -> torch.Tensor:
 
     Taught in: chapters/01_convolutions_and_shapes
     """
-    return ((x.float() / 255.0 - MNIST_MEAN) / MNIST_STD).unsqueeze(1)
+    # one new float tensor, then in-place arithmetic: no full-size temporaries
+    return x.to(torch.float32, copy=True).div_(255.0).sub_(MNIST_MEAN).div_(MNIST_STD).unsqueeze(1)
 
 
 def mnist_dls(bs: int = 64, sample: bool = False, seed: int = 42, device: str | torch.device = "cpu"):

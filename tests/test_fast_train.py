@@ -40,11 +40,14 @@ def test_batch_order_equals_the_course_loader():
         assert torch.equal(torch.cat([yb for _, yb in dls.train]), y[torch.tensor(order)])
 
 
-def test_same_weights_and_accuracy_as_fastai_train_for_a_few_steps():
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_same_weights_and_accuracy_as_fastai_train_for_a_few_steps(channels_last):
     # bs=15000: 4 steps of 1cycle, cheap enough to compare both paths weight by weight
     kwargs = dict(epochs=1, lr=0.05, bs=15000, seed=3)
     ref = train(lambda: simple_cnn(bn=True), quiet=True, **kwargs)
-    mine = fit_one_cycle_fast(lambda: simple_cnn(bn=True), **kwargs)
+    mine = fit_one_cycle_fast(lambda: simple_cnn(bn=True), channels_last=channels_last, **kwargs)
+    if channels_last:
+        assert mine.model[1][0].weight.is_contiguous(memory_format=torch.channels_last)
     for (name, a), (_, b) in zip(ref.learner.model.state_dict().items(), mine.model.state_dict().items(),
                                  strict=True):
         assert_close(b, a, atol=1e-4, rtol=1e-3, msg=name)  # float rounding only
@@ -80,6 +83,7 @@ def test_evaluating_in_train_mode_leaves_the_model_alone():
     ({"wd": -1}, "wd must be a non-negative number, got -1"),
     ({"threads": 0}, "threads must be a positive int, got 0"),
     ({"bs": 70000}, "bs must be at most the 60000 training images, got 70000"),
+    ({"channels_last": "yes"}, "channels_last must be True or False, got 'yes'"),
 ])
 def test_bad_training_arguments_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match="^" + message.replace(".", r"\.") + "$"):
