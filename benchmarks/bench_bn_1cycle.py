@@ -5,9 +5,11 @@ Runs ``course_lib.fit_one_cycle_fast`` (the fastai-free path that reproduces
 ``benchmarks/results/bn_1cycle.json`` with each seed's test accuracy, wall
 and CPU seconds, the medians, and the machine's load average, since the
 machine may be shared. ``--fastai`` also times seed 0 through fastai's
-Learner (``course_lib.train``) for comparison.
+Learner (``course_lib.train``) for comparison. ``--layout`` also measures the
+channels-last option: the wall time of seed 0, and how far one batch's
+gradients are from a float64 reference in each memory layout.
 
-Usage: python benchmarks/bench_bn_1cycle.py [--fastai] [--seeds 0 1 2]
+Usage: python benchmarks/bench_bn_1cycle.py [--no-fastai] [--no-layout] [--seeds 0 1 2]
 """
 
 from __future__ import annotations
@@ -21,12 +23,44 @@ import time
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
-from course_lib import fit_one_cycle_fast, simple_cnn, train
+from course_lib import fit_one_cycle_fast, load_mnist, normalize, simple_cnn, train
 
 TARGET_ACCURACY = 0.992
 TARGET_SECONDS = 20.0
 RESULT = Path(__file__).parent / "results" / "bn_1cycle.json"
+
+
+def gradient_error(channels_last: bool) -> dict[str, float]:
+    """max |grad - float64 grad| / max |float64 grad| for block 1's conv weight and over all parameters, one batch."""
+    torch.manual_seed(0)
+    model = simple_cnn(bn=True)
+    ref = simple_cnn(bn=True).double()
+    ref.load_state_dict(model.state_dict())
+    data = load_mnist()
+    x, y = normalize(data.x_train[:256]), data.y_train[:256]
+    if channels_last:
+        model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    F.cross_entropy(model(x), y).backward()
+    F.cross_entropy(ref(x.double()), y).backward()
+    # parameters whose float64 gradient is ~0 (a dead channel's BatchNorm bias) have no meaningful relative error
+    errors = {name: float((a.grad.double() - b.grad).abs().max() / b.grad.abs().max())
+              for (name, a), (_, b) in zip(model.named_parameters(), ref.named_parameters(), strict=True)
+              if b.grad.abs().max() > 1e-6}
+    return {"block1_conv_weight": errors["0.0.weight"], "max_over_parameters": max(errors.values())}
+
+
+def layout(seed: int) -> dict:
+    out = {"gradient_relative_error_nchw": gradient_error(False),
+           "gradient_relative_error_channels_last": gradient_error(True)}
+    r = fit_one_cycle_fast(lambda: simple_cnn(bn=True), epochs=5, lr=0.1, bs=512, seed=seed,
+                           eval_every_epoch=False, channels_last=True)
+    out["channels_last_seed"] = {"seed": seed, "accuracy": r.accuracy, "wall_seconds": round(r.seconds, 2)}
+    print(f"channels-last seed {seed}: accuracy {r.accuracy:.4f}, {r.seconds:.1f} s wall; gradient error vs "
+          f"float64 {out['gradient_relative_error_channels_last']['max_over_parameters']:.1e} "
+          f"(NCHW {out['gradient_relative_error_nchw']['max_over_parameters']:.1e})", flush=True)
+    return out
 
 
 def run(seeds: list[int], with_fastai: bool) -> dict:
@@ -63,9 +97,14 @@ def run(seeds: list[int], with_fastai: bool) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--fastai", action="store_true", help="also time seed 0 through fastai's Learner")
+    parser.add_argument("--fastai", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time seed 0 through fastai's Learner")
+    parser.add_argument("--layout", action=argparse.BooleanOptionalAction, default=True,
+                        help="also measure the channels-last option")
     args = parser.parse_args()
     out = run(args.seeds, args.fastai)
+    if args.layout:
+        out["layout"] = layout(args.seeds[0])
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps({k: v for k, v in out.items() if k != "runs"}, indent=2))
