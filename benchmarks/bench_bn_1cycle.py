@@ -23,9 +23,8 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from course_lib import fit_one_cycle_fast, load_mnist, normalize, simple_cnn, train
+from course_lib import fit_one_cycle_fast, gradient_error_vs_float64, load_mnist, normalize, simple_cnn, train
 
 TARGET_ACCURACY = 0.992
 TARGET_SECONDS = 20.0
@@ -33,21 +32,11 @@ RESULT = Path(__file__).parent / "results" / "bn_1cycle.json"
 
 
 def gradient_error(channels_last: bool) -> dict[str, float]:
-    """max |grad - float64 grad| / max |float64 grad| for block 1's conv weight and over all parameters, one batch."""
+    """Relative gradient error against float64 for block 1's conv weight and over all parameters, one batch."""
     torch.manual_seed(0)
-    model = simple_cnn(bn=True)
-    ref = simple_cnn(bn=True).double()
-    ref.load_state_dict(model.state_dict())
     data = load_mnist()
-    x, y = normalize(data.x_train[:256]), data.y_train[:256]
-    if channels_last:
-        model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
-    F.cross_entropy(model(x), y).backward()
-    F.cross_entropy(ref(x.double()), y).backward()
-    # parameters whose float64 gradient is ~0 (a dead channel's BatchNorm bias) have no meaningful relative error
-    errors = {name: float((a.grad.double() - b.grad).abs().max() / b.grad.abs().max())
-              for (name, a), (_, b) in zip(model.named_parameters(), ref.named_parameters(), strict=True)
-              if b.grad.abs().max() > 1e-6}
+    errors = gradient_error_vs_float64(simple_cnn(bn=True), normalize(data.x_train[:256]), data.y_train[:256],
+                                       channels_last=channels_last)
     return {"block1_conv_weight": errors["0.0.weight"], "max_over_parameters": max(errors.values())}
 
 

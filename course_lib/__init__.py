@@ -15,7 +15,14 @@ from .activations import (
 from .batchnorm import BatchNorm2dScratch, batch_stats
 from .checks import CheckResult, check
 from .data import MNIST, MNISTFileError, load_mnist, mnist_dls, normalize
-from .fast_train import FastResult, evaluate, fastai_batch_order, fastai_one_cycle, fit_one_cycle_fast
+from .fast_train import (
+    FastResult,
+    evaluate,
+    fastai_batch_order,
+    fastai_one_cycle,
+    fit_one_cycle_fast,
+    gradient_error_vs_float64,
+)
 from .matmul import (
     MatmulConv2d,
     conv2d_loops,
@@ -51,6 +58,7 @@ __all__ = [
     "fastai_batch_order",
     "fastai_one_cycle",
     "fit_one_cycle_fast",
+    "gradient_error_vs_float64",
     "lowest_bin_share",
     "plot_colorful_dimension",
     "plot_feature_maps",
