@@ -27,6 +27,13 @@ def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
     return value
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is exactly True or False."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
 def check_pair(name: str, value: Any, *, minimum: int | None = None) -> tuple[int, int]:
     """Accept an int or a pair of ints (height, width), as ``nn.Conv2d`` does."""
     if isinstance(value, (tuple, list)):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._validate import check_int
+from ._validate import check_bool, check_int
 
 DATA_FILE = Path(__file__).parent / "data" / "mnist.npz"
 MNIST_SHA256 = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64"
@@ -126,8 +126,7 @@ def mnist_dls(bs: int = 64, sample: bool = False, seed: int = 42, device: str | 
 
     check_int("bs", bs, minimum=1)
     check_int("seed", seed)
-    if not isinstance(sample, bool):
-        raise ValueError(f"sample must be True or False, got {sample!r}")
+    check_bool("sample", sample)
     data = load_mnist()
     xs, ys = [data.x_train, data.x_test], [data.y_train, data.y_test]
     vocab = [str(i) for i in range(10)]

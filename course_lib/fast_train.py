@@ -11,12 +11,13 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import check_int
+from ._validate import check_bool, check_int
 from .data import load_mnist, normalize
 from .seeding import set_seed
 
@@ -106,6 +107,12 @@ def _param_groups(model: nn.Module, wd: float) -> list[dict]:
                                                      "weight_decay": 0.0}]
 
 
+def _check_images_and_labels(x: Any, y: Any) -> None:
+    if not isinstance(x, torch.Tensor) or x.dim() != 4 or not isinstance(y, torch.Tensor) or len(x) != len(y):
+        raise ValueError(f"x must be a 4-d image tensor and y a label tensor of the same length, got "
+                         f"{getattr(x, 'shape', type(x).__name__)} and {getattr(y, 'shape', type(y).__name__)}")
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, bs: int = 2000,
              train_mode: bool = False) -> tuple[float, float]:
@@ -120,9 +127,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, bs: int = 20
     Taught in: chapters/05_batch_normalization
     """
     check_int("bs", bs, minimum=1)
-    if not isinstance(x, torch.Tensor) or x.dim() != 4 or not isinstance(y, torch.Tensor) or len(x) != len(y):
-        raise ValueError(f"x must be a 4-d image tensor and y a label tensor of the same length, got "
-                         f"{getattr(x, 'shape', type(x).__name__)} and {getattr(y, 'shape', type(y).__name__)}")
+    _check_images_and_labels(x, y)
     was_training = model.training
     net = copy.deepcopy(model).train() if train_mode else model.eval()
     loss, correct = 0.0, 0
@@ -154,8 +159,9 @@ def fit_one_cycle_fast(model_fn: Callable[[], nn.Module], *, epochs: int = 5, lr
     2-core machine, but PyTorch's CPU BatchNorm kernels for that layout are
     less exact (input gradients about 20 times further from a float64
     reference than with NCHW), and BatchNorm's backward pass amplifies that
-    to 1-3% in the first layers' gradients. The chapter therefore trains
-    in the default NCHW layout.
+    to about 1% in block 1's gradients and up to 6% elsewhere (see
+    :func:`gradient_error_vs_float64` and ``benchmarks/bench_bn_1cycle.py``).
+    The chapter therefore trains in the default NCHW layout.
 
     Taught in: chapters/05_batch_normalization
     """
@@ -168,8 +174,7 @@ def fit_one_cycle_fast(model_fn: Callable[[], nn.Module], *, epochs: int = 5, lr
         raise ValueError(f"wd must be a non-negative number, got {wd!r}")
     if threads is not None:
         check_int("threads", threads, minimum=1)
-    if not isinstance(channels_last, bool):
-        raise ValueError(f"channels_last must be True or False, got {channels_last!r}")
+    check_bool("channels_last", channels_last)
     old_threads = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
@@ -238,11 +243,8 @@ def gradient_error_vs_float64(model: nn.Module, x: torch.Tensor, y: torch.Tensor
     """
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(x, torch.Tensor) or x.dim() != 4 or not isinstance(y, torch.Tensor) or len(x) != len(y):
-        raise ValueError(f"x must be a 4-d image tensor and y a label tensor of the same length, got "
-                         f"{getattr(x, 'shape', type(x).__name__)} and {getattr(y, 'shape', type(y).__name__)}")
-    if not isinstance(channels_last, bool):
-        raise ValueError(f"channels_last must be True or False, got {channels_last!r}")
+    _check_images_and_labels(x, y)
+    check_bool("channels_last", channels_last)
     work, ref = copy.deepcopy(model).float().train(), copy.deepcopy(model).double().train()
     x32 = x.float()
     if channels_last:

@@ -9,7 +9,7 @@ import torch
 
 from ..schedules import one_cycle_schedule
 from ..stats import near_zero_fraction
-from .core import Feedback, as_int, expect_callable, expect_close, expect_int, register
+from .core import Feedback, as_int, as_number, expect_callable, expect_close, expect_int, register
 
 
 @register("ex-ch4-steps-per-epoch")
@@ -40,10 +40,7 @@ def _warmup_steps(answer: Any) -> str:
 
 @register("ex-ch4-torch-final-lr")
 def _torch_final_lr(answer: Any) -> str:
-    try:
-        value = float(answer)
-    except Exception as e:  # noqa: BLE001
-        raise Feedback(f"Give the learning rate as a number, got {type(answer).__name__}.") from e
+    value = as_number(answer, "Your learning rate")
     if math.isclose(value, 0.06 / 1e4, rel_tol=1e-3):
         raise Feedback("0.06/1e4 divides lr_max by final_div_factor, but OneCycleLR divides the *starting* "
                        "rate (lr_max/div_factor) by it.")

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .core import Feedback, expect_callable, expect_close, expect_int, register
+from .core import Feedback, as_number, expect_callable, expect_close, expect_int, register
 
 
 @register("ex-ch5-bn-params")
@@ -42,10 +42,7 @@ def _running_var_case() -> tuple[torch.Tensor, float]:
 def _running_var(answer: Any) -> str:
     x, expected = _running_var_case()
     biased_answer = 0.9 + 0.1 * float(x.var(unbiased=False))
-    try:
-        value = float(answer)
-    except Exception as e:  # noqa: BLE001
-        raise Feedback(f"Give a number, got {type(answer).__name__}.") from e
+    value = as_number(answer, "Your answer")
     if abs(value - biased_answer) < 1e-4:
         raise Feedback("You used the biased variance (divided by n = 8). The running estimate stores the "
                        "unbiased one, divided by n - 1 = 7.")
@@ -118,10 +115,7 @@ def _fold_bn(fn: Any) -> str:
 
 @register("ex-ch5-noise-factor")
 def _noise_factor(answer: Any) -> str:
-    try:
-        value = float(answer)
-    except Exception as e:  # noqa: BLE001
-        raise Feedback(f"Give a number, got {type(answer).__name__}.") from e
+    value = as_number(answer, "Your answer")
     if abs(value - 16.0) < 1e-6:
         raise Feedback("16 is the factor for the variance. The standard deviation shrinks by its square root.")
     if abs(value - 0.25) < 1e-6:

@@ -191,6 +191,14 @@ def as_int(answer: Any) -> int | None:
     return None
 
 
+def as_number(answer: Any, what: str = "Your answer") -> float:
+    """``answer`` as a float; raise :class:`Feedback` naming ``what`` if it is not a number."""
+    try:
+        return float(answer)
+    except Exception as e:  # noqa: BLE001
+        raise Feedback(f"{what} should be a number, got {type(answer).__name__}.") from e
+
+
 def expect_int(answer: Any, expected: int, what: str, hint: str = "") -> None:
     """Raise :class:`Feedback` unless ``answer`` is the whole number ``expected``."""
     value = as_int(answer)
@@ -202,10 +210,7 @@ def expect_int(answer: Any, expected: int, what: str, hint: str = "") -> None:
 
 def expect_close(answer: Any, expected: float, what: str, rel: float = 1e-3, hint: str = "") -> None:
     """Raise :class:`Feedback` unless ``answer`` is a number within ``rel`` of ``expected``."""
-    try:
-        value = float(answer)
-    except Exception as e:  # noqa: BLE001
-        raise Feedback(f"{what} should be a number, got {type(answer).__name__}.") from e
+    value = as_number(answer, what)
     if math.isnan(value):
         raise Feedback(f"{what} is NaN.")
     if not math.isclose(value, expected, rel_tol=rel, abs_tol=1e-12):
