@@ -7,6 +7,8 @@ broke. Inner helpers trust their inputs.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -25,6 +27,23 @@ def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
             rule = f"an int >= {minimum}"
         raise ValueError(f"{name} must be {rule}, got {value}")
     return value
+
+
+def check_number(name: str, value: Any, rule: str = "a number",
+                 ok: Callable[[float], bool] = lambda v: True) -> float:
+    """Return ``value`` as a float if it is an int or float (not a bool) for which ``ok`` holds.
+
+    ``rule`` says in words what ``ok`` checks, for the error message, e.g.
+    ``check_number("lr", lr, "a positive number", lambda v: v > 0)``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
+        raise ValueError(f"{name} must be {rule}, got {value!r}")
+    return float(value)
+
+
+def finite(v: float) -> bool:
+    """True for a finite number: a building block for :func:`check_number`'s ``ok``."""
+    return math.isfinite(v)
 
 
 def check_bool(name: str, value: Any) -> bool:

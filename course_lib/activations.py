@@ -11,15 +11,14 @@ import math
 import torch
 from torch import nn
 
-from ._validate import check_int, check_tensor
+from ._validate import check_int, check_number, check_tensor, finite
 
 
 def _check_range(bins: int, lo: float, hi: float) -> None:
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise ValueError(f"bins must be a positive int, got {bins!r}")
     for name, v in (("lo", lo), ("hi", hi)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise ValueError(f"{name} must be a finite number, got {v!r}")
+        check_number(name, v, "a finite number", finite)
     if not lo < hi:
         raise ValueError(f"lo must be smaller than hi, got lo={lo!r}, hi={hi!r}")
 

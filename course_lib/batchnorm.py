@@ -5,19 +5,14 @@ Taught in: chapters/05_batch_normalization
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from ._validate import check_int, check_tensor
+from ._validate import check_int, check_number, check_tensor, finite
 
 
 def _check_unit_interval(name: str, value: object) -> float:
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not is_number or not math.isfinite(value) or not 0 <= value <= 1:
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-    return float(value)
+    return check_number(name, value, "a number in [0, 1]", lambda v: finite(v) and 0 <= v <= 1)
 
 
 def batch_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -55,8 +50,7 @@ class BatchNorm2dScratch(nn.Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True):
         super().__init__()
         check_int("num_features", num_features, minimum=1)
-        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps <= 0:
-            raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+        check_number("eps", eps, "a positive finite number", lambda v: finite(v) and v > 0)
         momentum = _check_unit_interval("momentum", momentum)
         if not isinstance(affine, bool):
             raise ValueError(f"affine must be True or False, got {affine!r}")

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import check_bool, check_int
+from ._validate import check_bool, check_int, check_number
 from .data import load_mnist, normalize
 from .seeding import set_seed
 
@@ -37,12 +37,9 @@ def fastai_one_cycle(pos: float, lr_max: float, *, div: float = 25.0, div_final:
 
     Taught in: chapters/05_batch_normalization
     """
-    if isinstance(pos, bool) or not isinstance(pos, (int, float)) or not 0 <= pos <= 1:
-        raise ValueError(f"pos must be a number in [0, 1], got {pos!r}")
-    if isinstance(lr_max, bool) or not isinstance(lr_max, (int, float)) or not lr_max > 0:
-        raise ValueError(f"lr_max must be a positive number, got {lr_max!r}")
-    if isinstance(pct_start, bool) or not isinstance(pct_start, (int, float)) or not 0 < pct_start < 1:
-        raise ValueError(f"pct_start must be a number in (0, 1), got {pct_start!r}")
+    check_number("pos", pos, "a number in [0, 1]", lambda v: 0 <= v <= 1)
+    check_number("lr_max", lr_max, "a positive number", lambda v: v > 0)
+    check_number("pct_start", pct_start, "a number in (0, 1)", lambda v: 0 < v < 1)
 
     def cos(start: float, end: float, p: float) -> float:
         return start + (1 + math.cos(math.pi * (1 - p))) * (end - start) / 2
@@ -168,10 +165,8 @@ def fit_one_cycle_fast(model_fn: Callable[[], nn.Module], *, epochs: int = 5, lr
     check_int("epochs", epochs, minimum=1)
     check_int("bs", bs, minimum=1)
     check_int("seed", seed, minimum=0)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if isinstance(wd, bool) or not isinstance(wd, (int, float)) or wd < 0:
-        raise ValueError(f"wd must be a non-negative number, got {wd!r}")
+    check_number("lr", lr, "a positive number", lambda v: v > 0)
+    check_number("wd", wd, "a non-negative number", lambda v: not v < 0)
     if threads is not None:
         check_int("threads", threads, minimum=1)
     check_bool("channels_last", channels_last)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import torch
 
-from ._validate import check_int
+from ._validate import check_int, check_number, finite
 
 STYLES = ("fastai", "torch")
 
@@ -40,18 +40,14 @@ def cosine_anneal(start: float, end: float, pct: float) -> float:
 
 
 def _check_positive(name: str, value: object) -> float:
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not is_number or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+    return check_number(name, value, "a positive finite number", lambda v: finite(v) and v > 0)
 
 
 def _check_moms(moms: object) -> tuple[float, float, float]:
     if not isinstance(moms, Sequence) or len(moms) != 3:
         raise ValueError(f"moms must be a sequence of three numbers (start, middle, end), got {moms!r}")
     for i, m in enumerate(moms):
-        if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 <= m < 1:
-            raise ValueError(f"moms[{i}] must be a number in [0, 1), got {m!r}")
+        check_number(f"moms[{i}]", m, "a number in [0, 1)", lambda v: 0 <= v < 1)
     return float(moms[0]), float(moms[1]), float(moms[2])
 
 
@@ -78,8 +74,7 @@ def one_cycle_schedule(n_steps: int, lr_max: float, *, pct_start: float = 0.25, 
     lr_max = _check_positive("lr_max", lr_max)
     div = _check_positive("div", div)
     div_final = _check_positive("div_final", div_final)
-    if isinstance(pct_start, bool) or not isinstance(pct_start, (int, float)) or not 0 <= pct_start < 1:
-        raise ValueError(f"pct_start must be a number in [0, 1), got {pct_start!r}")
+    check_number("pct_start", pct_start, "a number in [0, 1)", lambda v: 0 <= v < 1)
     mom_start, mom_mid, mom_end = _check_moms(moms)
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}, got {style!r}")

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._validate import check_int, check_number
+
 STAT_NAMES = ("mean", "std", "near_zero")
 
 
@@ -27,8 +29,7 @@ def near_zero_fraction(x: torch.Tensor, threshold: float = 0.05) -> float:
     if not isinstance(x, torch.Tensor) or x.numel() == 0:
         raise ValueError(f"x must be a non-empty tensor, got {type(x).__name__}"
                          + (f" with shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else ""))
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-        raise ValueError(f"threshold must be a number, got {threshold!r}")
+    check_number("threshold", threshold)
     return (x.float() <= threshold).sum().item() / x.numel()
 
 
@@ -63,8 +64,6 @@ def block_activation_stats(every: int = 1):
     Taught in: chapters/04_training_stability
     """
     from fastai.callback.hook import ActivationStats
-
-    from ._validate import check_int
 
     check_int("every", every, minimum=1)
 
