@@ -12,7 +12,14 @@ export PYTHONHASHSEED := 0
 export COURSE_LIB_QUIET := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: book test install browser-deps bench clean student student-book
+# Emulated CPUs for the notebook tests. Training floats depend on the instruction set PyTorch's,
+# oneDNN's and MKL's kernels use and on the thread count, so nbval also runs every chapter with these
+# capped: an AVX2 laptop with one thread, and an old CPU without AVX at all.
+EMULATE_LAPTOP := ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 OMP_NUM_THREADS=1
+EMULATE_OLD_CPU := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2 OMP_NUM_THREADS=2
+NBVAL := $(PY) -m pytest chapters
+
+.PHONY: book test test-portable install browser-deps bench clean student student-book notebooks
 
 install: $(STAMP)
 
@@ -47,9 +54,20 @@ browser-deps:
 	  fi; \
 	fi
 
+# ruff; unit, property, site and browser tests with nbval on every chapter natively; then nbval on
+# every chapter again under the emulated AVX2 laptop.
 test: $(STAMP) browser-deps
-	$(VENV)/bin/ruff check course_lib tests benchmarks
+	$(VENV)/bin/ruff check course_lib tests benchmarks scripts conftest.py
 	$(PY) -m pytest
+	env $(EMULATE_LAPTOP) $(NBVAL)
+
+# Everything `make test` runs, plus nbval under the emulated old CPU: all three configurations.
+test-portable: test
+	env $(EMULATE_OLD_CPU) $(NBVAL)
+
+# Re-execute every chapter and store its outputs (maintainers, on a quiet machine).
+notebooks: $(STAMP)
+	$(PY) scripts/execute_chapters.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

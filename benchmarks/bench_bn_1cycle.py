@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
+from machine import describe
 
 from course_lib import fit_one_cycle_fast, gradient_error_vs_float64, load_mnist, normalize, simple_cnn, train
 
@@ -55,7 +55,7 @@ def layout(seed: int) -> dict:
 def run(seeds: list[int], with_fastai: bool) -> dict:
     torch.set_num_threads(2)
     runs = []
-    load_before = os.getloadavg()
+    machine = describe()
     for seed in seeds:
         cpu = time.process_time()
         r = fit_one_cycle_fast(lambda: simple_cnn(bn=True), epochs=5, lr=0.1, bs=512, seed=seed,
@@ -65,8 +65,7 @@ def run(seeds: list[int], with_fastai: bool) -> dict:
         print(f"fast path  seed {seed}: accuracy {r.accuracy:.4f}, {r.seconds:.1f} s wall", flush=True)
     out = {
         "what": "simple_cnn(bn=True), fit_one_cycle(5, 0.1), bs 512, full MNIST, 2 torch threads",
-        "torch": torch.__version__, "python": platform.python_version(), "threads": torch.get_num_threads(),
-        "load_average_before": [round(v, 2) for v in load_before],
+        "machine": machine,
         "load_average_after": [round(v, 2) for v in os.getloadavg()],
         "runs": runs,
         "median_accuracy": statistics.median(r["accuracy"] for r in runs),

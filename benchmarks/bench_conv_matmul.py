@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from machine import describe
 
 from course_lib import simple_cnn, train, use_matmul_convs
 from course_lib.matmul import conv2d_loops, conv2d_matmul, release_workspace
@@ -81,6 +81,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    machine = describe()
     rows = []
     for name, n, c, size, o, k, s, p in SHAPES:
         x, w, b = torch.randn(n, c, size, size), torch.randn(o, c, k, k) / (c * k * k) ** 0.5, torch.randn(o)
@@ -103,8 +104,7 @@ def main() -> None:
               f"({row['matmul_over_conv2d']:.2f}x) | loops {row['ms_loops']:9.1f} ms "
               f"({row['loops_over_conv2d']:.0f}x)", flush=True)
     training = training_runs(args.seeds)
-    meta = {"torch": torch.__version__, "threads": args.threads, "rounds": args.rounds,
-            "machine": platform.machine(), "processor": platform.processor() or "unknown",
+    meta = {"torch": torch.__version__, "threads": args.threads, "rounds": args.rounds, "machine": machine,
             "timing": "minimum over interleaved rounds, forward only, torch.no_grad()"}
     RESULTS.mkdir(exist_ok=True)
     result = {"meta": meta, "rows": rows, "training": training}
@@ -115,7 +115,7 @@ def main() -> None:
         lines.append(f"| {r['layer']} | {tuple(r['input'])} | {tuple(r['weight'])} | {r['stride']} | "
                      f"{r['padding']} | {r['ms_conv2d']:.2f} | {r['ms_matmul']:.2f} | "
                      f"{r['matmul_over_conv2d']:.2f}× | {r['ms_loops']:.1f} | {r['loops_over_conv2d']:.0f}× |")
-    lines.append(f"\ntorch {meta['torch']}, {args.threads} threads, {meta['timing']}.")
+    lines.append(f"\n{machine['label']}; {meta['timing']}.")
     lines += ["", "| seed | nn.Conv2d acc | MatmulConv2d acc | gap (points) | nn.Conv2d s/epoch | MatmulConv2d s/epoch "
               "| time ratio |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['seed']} | {100 * r['accuracy_conv2d']:.2f}% | {100 * r['accuracy_matmul']:.2f}% | "

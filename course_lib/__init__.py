@@ -23,6 +23,7 @@ from .fast_train import (
     fit_one_cycle_fast,
     gradient_error_vs_float64,
 )
+from .glue import glue
 from .matmul import (
     MatmulConv2d,
     conv2d_loops,
@@ -67,6 +68,7 @@ __all__ = [
     "CheckResult",
     "MNISTFileError",
     "check",
+    "glue",
     "conv_output_size",
     "load_mnist",
     "mnist_dls",
