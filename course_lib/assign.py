@@ -16,7 +16,8 @@ Run ``python -m course_lib.assign chapters/ student/``. The markers it understan
   is removed, and so is markdown between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``;
 * hidden tests: cells tagged ``hidden-test`` (or ``hidden-tests``, ``hidden_test``) or whose first
   line is ``# HIDDEN TEST`` / ``# HIDDEN TESTS``, and lines between ``# BEGIN HIDDEN TESTS`` and
-  ``# END HIDDEN TESTS``, are removed.
+  ``# END HIDDEN TESTS``, are removed (a marker may end with the exercise's label, which the grader
+  uses: ``# HIDDEN TEST ex-ch1-output-size``).
 
 Every output and execution count is cleared. Unbalanced markers raise ``ValueError``: a half-
 removed solution is worse than none.
@@ -40,9 +41,10 @@ _BEGIN_SOLUTION = re.compile(r"^(?P<indent>\s*)#+\s*BEGIN SOLUTION(?P<noprompt> 
                              re.IGNORECASE)
 _END_SOLUTION = re.compile(r"^\s*#+\s*END SOLUTION\s*$", re.IGNORECASE)
 _LINE_SOLUTION = re.compile(r"^(?P<code>.*?)\s*#+\s*SOLUTION\s*$", re.IGNORECASE)
-_BEGIN_HIDDEN = re.compile(r"^\s*#+\s*BEGIN HIDDEN TESTS?\s*$", re.IGNORECASE)
+# A hidden-test marker may name the exercise it belongs to: `# HIDDEN TEST ex-ch1-output-size`.
+_BEGIN_HIDDEN = re.compile(r"^\s*#+\s*BEGIN HIDDEN TESTS?(?:\s*:?\s*(?P<label>[\w.-]+))?\s*$", re.IGNORECASE)
 _END_HIDDEN = re.compile(r"^\s*#+\s*END HIDDEN TESTS?\s*$", re.IGNORECASE)
-_HIDDEN_CELL = re.compile(r"^\s*#+\s*HIDDEN TESTS?\s*$", re.IGNORECASE)
+_HIDDEN_CELL = re.compile(r"^\s*#+\s*HIDDEN TESTS?(?:\s*:?\s*(?P<label>[\w.-]+))?\s*$", re.IGNORECASE)
 _MD_BEGIN = re.compile(r"^\s*<!--\s*BEGIN SOLUTION\s*-->\s*$", re.IGNORECASE)
 _MD_END = re.compile(r"^\s*<!--\s*END SOLUTION\s*-->\s*$", re.IGNORECASE)
 HIDDEN_TEST_TAGS = frozenset({"hidden-test", "hidden-tests", "hidden_test", "hidden_tests"})

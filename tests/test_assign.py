@@ -224,9 +224,11 @@ def test_student_edition_is_the_chapter_minus_its_solution_blocks(path):
     instructor = _read(path)
     student, _ = student_notebook(instructor, path.name)
     _, _, gated = _split(instructor)
-    kept = [c for i, c in enumerate(instructor.cells) if i not in gated]
+    hidden = {i for i, c in enumerate(instructor.cells)
+              if "hidden-test" in {t.lower() for t in c.metadata.get("tags", [])}}
+    kept = [c for i, c in enumerate(instructor.cells) if i not in gated and i not in hidden]
     assert [c.source for c in student.cells] == [c.source for c in kept], \
-        "the student edition must differ from the chapter only by whole solution blocks"
+        "the student edition must differ from the chapter only by whole solution blocks and hidden tests"
     solution_names, public_names = set(), set(dir(builtins)) | {"get_ipython", "display"}
     for i, cell in enumerate(instructor.cells):
         if cell.cell_type != "code":

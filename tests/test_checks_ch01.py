@@ -43,6 +43,7 @@ def test_loop_convolution_passes():
         ("ex-ch1-same-padding", 12, "split it between the two sides"),
         ("ex-ch1-same-padding", 3, "dilation of 2 stretches the kernel"),
         ("ex-ch1-weight-shape", (3, 32, 3, 5), "output channels first"),
+        ("ex-ch1-weight-shape", (32, 3, 3, 3), "the kernel size is not"),
         ("ex-ch1-weight-shape", (32, 1, 3, 5), "3 input channels"),
         ("ex-ch1-weight-shape", (32, 3, 5, 3), "Height comes before width"),
         ("ex-ch1-weight-shape", (32.7, 3.2, 3, 5), "whole number"),

@@ -14,17 +14,21 @@ def _fold(conv, bn):
 def test_right_answers_pass():
     assert check("ex-ch5-bn-params", 260).passed
     assert check("ex-ch5-running-var", 1.5).passed
-    assert check("ex-ch5-noise-factor", 4.0).passed
+    assert check("ex-ch5-noise-factor", 5.0).passed
     assert check("ex-ch5-bn-function", lambda x, eps: F.batch_norm(x, None, None, training=True, eps=eps)).passed
     assert check("ex-ch5-fold-bn", _fold).passed
 
 
 def test_common_mistakes_get_specific_hints():
     assert "buffers" in check("ex-ch5-bn-params", 520).message
+    assert "whole number" in check("ex-ch5-bn-params", 260.9).message
+    assert "whole number" in check("ex-ch5-bn-params", "260").message
+    assert check("ex-ch5-fold-bn", lambda conv, bn: list(_fold(conv, bn))).passed
     assert "scale (weight) and a shift (bias)" in check("ex-ch5-bn-params", 130).message
     assert "biased variance" in check("ex-ch5-running-var", 1.425).message
     assert "momentum 0.1" in check("ex-ch5-running-var", 6.0).message
-    assert "square root" in check("ex-ch5-noise-factor", 16).message
+    assert "square root" in check("ex-ch5-noise-factor", 25).message
+    assert "larger than 1" in check("ex-ch5-noise-factor", 0.2).message
 
     def unbiased(x, eps):
         return (x - x.mean((0, 2, 3), keepdim=True)) / (x.var((0, 2, 3), keepdim=True) + eps).sqrt()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
+from course_lib import answer_key
 from course_lib.assign import student_notebook
 from course_lib.checks import check
 from course_lib.checks.core import RESULTS_FILE_ENV
@@ -20,6 +23,15 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "markers_fixture.ipynb"
 CHAPTER_1 = ROOT / "chapters" / "01_convolutions_and_shapes.ipynb"
 FIXTURE_LABELS = ["ex-fixture-square", "ex-fixture-odd-sum", "ex-fixture-cube"]
+
+
+def require_bwrap() -> None:
+    """Skip (or fail, when CI is set) the tests that run submissions if bubblewrap is missing."""
+    if shutil.which("bwrap") is None:
+        reason = "bubblewrap (bwrap) is not installed: apt-get install bubblewrap to run the grading tests"
+        if os.environ.get("CI"):
+            pytest.fail(reason + " [CI is set: the grading tests are required]")
+        pytest.skip(reason)
 
 
 def _issued(path: Path) -> nbformat.NotebookNode:
@@ -46,6 +58,8 @@ def _rows(path: Path) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def fixture_grades(tmp_path_factory):
+    """The marker fixture registers its own checks and has hidden tests: the grader runs both from the source."""
+    require_bwrap()
     subs = tmp_path_factory.mktemp("submissions")
     square = ("raise NotImplementedError", "return x * x", "def square")
     alice = _issued(FIXTURE)  # everything right
@@ -53,61 +67,45 @@ def fixture_grades(tmp_path_factory):
     _answer(alice, "odd_sum_answer = ...", "odd_sum_answer = 100")
     _answer(alice, *square)
     nbformat.write(alice, subs / "alice.ipynb")
-    nbformat.write(_issued(FIXTURE), subs / "bob.ipynb")  # handed in as issued
     carol = _issued(FIXTURE)  # one wrong, one right, and a cell that raises
     _answer(carol, "cube_answer = None", "cube_answer = 7 * 7 * 6")
     _answer(carol, *square)
     _insert_after(carol, "import", "print(undefined_name)")
     nbformat.write(carol, subs / "carol.ipynb")
     (subs / "dave.ipynb").write_text("{ this is not a notebook")
-    erin = _issued(FIXTURE)  # right, then a cell that never ends
-    _answer(erin, "cube_answer = None", "cube_answer = 343")
-    _insert_after(erin, 'check("ex-fixture-cube"', "while True:\n    pass")
-    _answer(erin, "odd_sum_answer = ...", "odd_sum_answer = 100")
-    nbformat.write(erin, subs / "erin.ipynb")
-    frank = _issued(FIXTURE)  # right, then the kernel dies
-    _answer(frank, "cube_answer = None", "cube_answer = 343")
-    _insert_after(frank, 'check("ex-fixture-cube"', "import os\nos._exit(1)")
-    nbformat.write(frank, subs / "frank.ipynb")
     out = subs.parent / "grades.csv"
-    graded = grade(subs, out, timeout=20, expect=[FIXTURE])
+    graded = grade(subs, out, timeout=60, source=FIXTURE, jobs=2, quiet=True)
     return graded, _rows(out), out
 
 
 def test_csv_has_a_row_per_notebook_and_a_column_per_exercise(fixture_grades):
     graded, rows, out = fixture_grades
-    assert sorted(rows) == ["alice", "bob", "carol", "dave", "erin", "frank"]
+    assert sorted(rows) == ["alice", "carol", "dave"]
     header = out.read_text().splitlines()[0].split(",")
-    assert header == ["notebook", "ex-fixture-cube", "ex-fixture-odd-sum", "ex-fixture-square", "total", "max_total",
-                      "cell_errors", "error", "seconds"]
+    assert header == ["notebook", "source", "ex-fixture-cube", "ex-fixture-odd-sum", "ex-fixture-square", "total",
+                      "max_total", "flags", "error", "cell_errors", "seconds"]
 
 
 @pytest.mark.parametrize(
     ("name", "points", "total"),
     [
         ("alice", {"ex-fixture-cube": "1", "ex-fixture-odd-sum": "1", "ex-fixture-square": "1"}, "3"),
-        ("bob", {"ex-fixture-cube": "0", "ex-fixture-odd-sum": "0", "ex-fixture-square": "0"}, "0"),
         ("carol", {"ex-fixture-cube": "0", "ex-fixture-odd-sum": "0", "ex-fixture-square": "1"}, "1"),
         ("dave", {"ex-fixture-cube": "0", "ex-fixture-odd-sum": "0", "ex-fixture-square": "0"}, "0"),
-        ("erin", {"ex-fixture-cube": "1", "ex-fixture-odd-sum": "0", "ex-fixture-square": "0"}, "1"),
-        ("frank", {"ex-fixture-cube": "1", "ex-fixture-odd-sum": "0", "ex-fixture-square": "0"}, "1"),
     ],
 )
 def test_points_per_exercise_and_total(fixture_grades, name, points, total):
     row = fixture_grades[1][name]
     assert {label: row[label] for label in FIXTURE_LABELS} == points
-    assert row["total"] == total and row["max_total"] == "3"
+    assert row["total"] == total and row["max_total"] == "3" and row["flags"] == ""
 
 
 @pytest.mark.parametrize(
     ("name", "error"),
     [
         ("alice", ""),
-        ("bob", ""),
         ("carol", "1 cell(s) raised; first in cell 2: NameError: name 'undefined_name' is not defined"),
         ("dave", "NotJSONError: Notebook does not appear to be JSON"),
-        ("erin", "CellTimeoutError"),
-        ("frank", "DeadKernelError"),
     ],
 )
 def test_a_broken_notebook_is_a_row_with_its_error(fixture_grades, name, error):
@@ -119,25 +117,55 @@ def test_the_wrong_answer_was_checked_not_skipped(fixture_grades):
     carol = next(s for s in fixture_grades[0] if s.notebook.endswith("carol.ipynb"))
     assert carol.status == {"ex-fixture-cube": "wrong", "ex-fixture-odd-sum": "not answered yet",
                             "ex-fixture-square": "correct"}
+    assert carol.messages["ex-fixture-cube"] == "Your cube is 294; that is not it. Multiply 7 by itself three times."
 
 
-def test_a_real_chapter_submission_graded_from_the_command_line(tmp_path, capsys):
-    nb = _issued(CHAPTER_1)
-    _answer(nb, "output_size_answer = None", "output_size_answer = 14")
-    _answer(nb, "dilated_padding_answer = None", "dilated_padding_answer = 3")  # the classic mistake
+def test_hidden_tests_belong_to_the_exercise_whose_answer_they_use():
+    key = answer_key.load(FIXTURE)
+    assert [(t.cell, t.labels) for t in key.hidden] == [
+        (15, ["ex-fixture-square"]), (16, ["ex-fixture-odd-sum"]), (17, ["ex-fixture-square"])]
+    assert key.labels == ["ex-fixture-cube", "ex-fixture-odd-sum", "ex-fixture-square"]
+    assert key.answer_exprs == {"ex-fixture-cube": "cube_answer", "ex-fixture-odd-sum": "odd_sum_answer",
+                                "ex-fixture-square": "square"}
+
+
+def _conv_by_hand(nb) -> None:
     _answer(nb, "    raise NotImplementedError",
             "    kh, kw = kernel.shape\n"
             "    return torch.stack([torch.stack([(image[i:i + kh, j:j + kw] * kernel).sum()\n"
             "                                     for j in range(image.shape[1] - kw + 1)])\n"
             "                        for i in range(image.shape[0] - kh + 1)])", in_cell_with="def conv_by_hand")
+
+
+def test_real_chapter_submissions_graded_from_the_command_line(tmp_path, capsys):
+    require_bwrap()
+    partial = _issued(CHAPTER_1)
+    _answer(partial, "output_size_answer = None", "output_size_answer = 14")
+    _answer(partial, "dilated_padding_answer = None", "dilated_padding_answer = 3")  # the classic mistake
+    _conv_by_hand(partial)
+    full = _issued(CHAPTER_1)
+    for old, new in [("output_size_answer = None", "output_size_answer = 14"),
+                     ("dilated_padding_answer = None", "dilated_padding_answer = 6"),
+                     ("weight_shape_answer = None", "weight_shape_answer = (32, 3, 3, 5)"),
+                     ("my_kernel = None", "my_kernel = [[-1, -1, -1], [0, 0, 0], [1, 1, 1]]"),
+                     ("stride_chain_answer = None", "stride_chain_answer = [19, 10, 5, 3]")]:
+        _answer(full, old, new)
+    _conv_by_hand(full)
     (tmp_path / "subs").mkdir()
-    nbformat.write(nb, tmp_path / "subs" / "student_1.ipynb")
-    assert grade_main([str(tmp_path / "subs"), str(tmp_path / "grades.csv"), "--timeout", "300"]) == 0
-    row = _rows(tmp_path / "grades.csv")["student_1"]
+    nbformat.write(partial, tmp_path / "subs" / "student_1.ipynb")
+    nbformat.write(full, tmp_path / "subs" / "student_2.ipynb")
+    assert grade_main([str(tmp_path / "subs"), str(tmp_path / "grades.csv"), "--timeout", "300",
+                       "--source", str(CHAPTER_1), "--jobs", "2"]) == 0
+    rows = _rows(tmp_path / "grades.csv")
+    row = rows["student_1"]
     assert row["ex-ch1-output-size"] == "1" and row["ex-ch1-same-padding"] == "0"
     assert row["ex-ch1-conv-by-hand"] == "1" and row["ex-ch1-stride-chain"] == "0"
-    assert row["total"] == "2" and row["max_total"] == "6" and row["error"] == ""
-    assert "student_1.ipynb: 2/6" in capsys.readouterr().out
+    assert row["total"] == "2" and row["max_total"] == "6" and row["error"] == "" and row["flags"] == ""
+    assert rows["student_2"]["total"] == "6" and rows["student_2"]["flags"] == ""
+    out = capsys.readouterr().out
+    assert "student_1.ipynb: 2/6" in out and "student_2.ipynb: 6/6" in out
+    feedback = (tmp_path / "grades_feedback" / "student_1.feedback.md").read_text()
+    assert "**ex-ch1-same-padding** (0/1, wrong): 3 is ks//2" in feedback
 
 
 def test_grade_command_needs_notebooks(tmp_path, capsys):

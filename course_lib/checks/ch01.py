@@ -54,6 +54,9 @@ def _weight_shape(answer: Any) -> str:
         raise Feedback("An RGB image has 3 input channels, and every kernel spans all of them.")
     if shape == (32, 3, 5, 3):
         raise Feedback("Height comes before width: the kernels are 3 high and 5 wide, so (kH, kW) = (3, 5).")
+    if shape[:2] == (32, 3) and shape[2:] != (3, 5):
+        raise Feedback(f"The channels are right, (32, 3, ...); the kernel size is not: the kernels are 3 high "
+                       f"and 5 wide, so the last two numbers are (3, 5), not {shape[2:]}.")
     if shape[1:] in ((3, 5, 3), (5, 3, 3)) or shape[-1] == 3 and shape[0] == 32:
         raise Feedback("PyTorch's weights are channels-first: (out_channels, in_channels, kH, kW).")
     if shape != expected:

@@ -39,15 +39,17 @@ def _matrix_by_hand(answer: Any) -> str:
 
 @register("ex-ch2-count-zeros")
 def _count_zeros(answer: Any) -> str:
-    m = conv_matrix(torch.ones(3, 3), 5)
+    m = conv_matrix(torch.ones(3, 3), 7)
     expected = int((m == 0).sum())
     value = as_int(answer)
     if value == int((m != 0).sum()):
         raise Feedback(f"{value} is the number of non-zero entries; the question asks for the zeros.")
+    if value == 144:
+        raise Feedback("144 is the count for the 5×5 image in the chapter; this image is 7×7.")
     expect_int(answer, expected, "Your count of structural zeros",
-               "M has one row per output pixel (3×3 = 9) and one column per input pixel (25); "
+               "M has one row per output pixel (5×5 = 25) and one column per input pixel (49); "
                "each row holds the 9 kernel weights.")
-    return f"9 × 25 = 225 entries, of which 9 × 9 = 81 hold a weight: {expected} are structural zeros."
+    return f"25 × 49 = 1,225 entries, of which 25 × 9 = 225 hold a weight: {expected:,} are structural zeros."
 
 
 @register("ex-ch2-tied-weights")
@@ -70,15 +72,15 @@ def _tied_weights(answer: Any) -> str:
 
 @register("ex-ch2-im2col-memory")
 def _im2col_memory(answer: Any) -> str:
-    expected = im2col_bytes((64, 64, 56, 56), 3, 1, 1)
+    expected = im2col_bytes((32, 128, 28, 28), 3, 1, 1)
     value = as_int(answer)
     if value is not None and value * 4 == expected:
         raise Feedback("That is the number of floats; the question asks for bytes (float32: 4 bytes each).")
-    if value is not None and value == 64 * 64 * 56 * 56 * 4:
+    if value is not None and value == 32 * 128 * 28 * 28 * 4:
         raise Feedback("That is the size of the input itself. Each output pixel's row holds a whole "
-                       "64×3×3 patch: how many times larger is that?")
+                       "128×3×3 patch: how many times larger is that?")
     expect_int(answer, expected, "Your number of bytes",
-               "Rows: N·oH·oW (stride 1, padding 1 keeps 56×56); columns: C·kH·kW; 4 bytes per float32.")
+               "Rows: N·oH·oW (stride 1, padding 1 keeps 28×28); columns: C·kH·kW; 4 bytes per float32.")
     return f"{expected:,} bytes (about {expected / 2**20:.0f} MiB): nine times the input."
 
 

@@ -38,25 +38,29 @@ def _first_kernel(answer: Any) -> str:
         raise Feedback(f"{value} is even: conv() wants an odd kernel so that padding ks//2 is symmetric.")
     if value == 3:
         raise Feedback("A 3×3 kernel reads 9 pixels, fewer than the 16 numbers it must produce.")
-    if value is not None and value > 5:
-        raise Feedback(f"{value}×{value} works, but is it the smallest odd size with ks*ks >= 16?")
-    expect_int(answer, 5, "Your kernel size", "Find the smallest odd ks with ks*ks >= 16.")
-    return "5×5 = 25 input pixels ≥ 16 output channels, while 3×3 = 9 would be fewer."
+    if value == 5:
+        raise Feedback("A 5×5 kernel reads 25 pixels: more than 16, but not twice as many (32).")
+    if value is not None and value > 7:
+        raise Feedback(f"{value}×{value} works, but is it the smallest odd size with ks*ks >= 2*16?")
+    expect_int(answer, 7, "Your kernel size", "Find the smallest odd ks with ks*ks >= 2*16 = 32.")
+    return "7×7 = 49 input pixels ≥ 2 × 16 = 32, while 5×5 = 25 would be fewer."
 
 
 @register("ex-ch3-macs")
 def _macs(answer: Any) -> str:
-    model = nn.Sequential(nn.Conv2d(8, 16, 3, stride=2, padding=1))
-    expected = layer_summary(model, (8, 14, 14))[0].macs
+    model = nn.Sequential(nn.Conv2d(8, 24, 5, stride=2, padding=2))
+    expected = layer_summary(model, (8, 28, 28))[0].macs
     value = as_int(answer)
-    if value == 14 * 14 * 16 * 8 * 9:
-        raise Feedback("That counts the kernel at every INPUT position (14×14). With stride 2 it is applied "
-                       "only at the 7×7 output positions.")
-    if value == 7 * 7 * 16 * 9 or value == 7 * 7 * 8 * 9:
+    if value == 28 * 28 * 24 * 8 * 25:
+        raise Feedback("That counts the kernel at every INPUT position (28×28). With stride 2 it is applied "
+                       "only at the 14×14 output positions.")
+    if value == 14 * 14 * 24 * 25 or value == 14 * 14 * 8 * 25:
         raise Feedback("Each output value reads all 8 input channels, so multiply by both channel counts.")
+    if value == 14 * 14 * 24 * 8 * 9:
+        raise Feedback("That is the count for a 3×3 kernel; this layer's kernel is 5×5.")
     expect_int(answer, expected, "Your count",
                "Output positions × output channels × (input channels × kernel height × kernel width).")
-    return "7×7 positions × 16 channels × 8×3×3 weights = 56,448 multiply-accumulates."
+    return "14×14 positions × 24 channels × 8×5×5 weights = 940,800 multiply-accumulates."
 
 
 @register("ex-ch3-rf-function")
@@ -96,16 +100,20 @@ def _layers_needed(answer: Any) -> str:
 
 @register("ex-ch3-corner-region")
 def _corner_region(answer: Any) -> str:
-    rows, _ = receptive_region(simple_cnn(), (1, 28, 28), layer=4, unit=(0, 0))
+    rows, _ = receptive_region(simple_cnn(first_ks=3), (1, 28, 28), layer=4, unit=(0, 0))
     if not isinstance(answer, slice):
         raise Feedback(f"Give a Python slice such as slice(3, 10), got {type(answer).__name__}.")
     if answer.step not in (None, 1):
         raise Feedback("The region has no holes: leave out the step.")
-    if answer == slice(-8, 9):
-        raise Feedback("The Distill region starts at u*S - P = -8, but rows before 0 are padding: clip them.")
+    if answer == slice(-7, 8):
+        raise Feedback("The unclipped region starts at u*S - P = -7, but rows before 0 are padding: clip them.")
+    if answer == slice(0, 9):
+        raise Feedback("slice(0, 9) is the region of simple_cnn with its 5×5 first layer; this network's first "
+                       "kernel is 3×3, so r, S and P change from the first layer on.")
     if answer.start in (None, 0) and answer.stop == rows.stop - 1:
         raise Feedback("Almost: a slice's stop is exclusive, so it is one past the last row.")
     if (answer.start or 0) != rows.start or answer.stop != rows.stop:
-        raise Feedback(f"slice({answer.start}, {answer.stop}) is not it. The third convolution has r=17, S=8, P=8; "
-                       "unit 0 starts at 0*8 - 8.")
-    return "rows -8 to 8 in Distill's terms, clipped to the image: slice(0, 9)."
+        raise Feedback(f"slice({answer.start}, {answer.stop}) is not it. Run the recurrences from r=1, S=1, P=0 "
+                       "through the three convolutions (kernels 3, 3, 3, all stride 2, padding 1); unit 0 starts "
+                       "at 0*S - P.")
+    return "r=15, S=8, P=7: unclipped rows -7 to 7, clipped to the image: slice(0, 8)."

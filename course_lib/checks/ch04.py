@@ -15,41 +15,45 @@ from .core import Feedback, as_int, as_number, expect_callable, expect_close, ex
 @register("ex-ch4-steps-per-epoch")
 def _steps_per_epoch(answer: Any) -> str:
     value = as_int(answer)
-    if value == math.ceil(60000 / 512):
-        raise Feedback("118 counts the last, partial batch of 96 images; the course's training loader "
-                       "drops it (drop_last=True). How many *full* batches of 512 fit in 60,000?")
-    expect_int(answer, 60000 // 512, "Your number of steps",
+    if value == math.ceil(60000 / 384):
+        raise Feedback("157 counts the last, partial batch of 96 images; the course's training loader "
+                       "drops it (drop_last=True). How many *full* batches of 384 fit in 60,000?")
+    if value == 60000 // 512:
+        raise Feedback("117 is the count for batches of 512; this question is about batches of 384.")
+    expect_int(answer, 60000 // 384, "Your number of steps",
                "Each step uses one batch; divide the 60,000 training images by the batch size.")
-    return "60000 // 512 = 117 full batches, so 117 optimizer steps (the last 96 images are dropped)."
+    return "60000 // 384 = 156 full batches, so 156 optimizer steps (the last 96 images are dropped)."
 
 
 @register("ex-ch4-warmup-steps")
 def _warmup_steps(answer: Any) -> str:
-    expected = sum(1 for t in range(117) if t / 117 < 0.25)
+    expected = sum(1 for t in range(156) if t / 156 < 0.3)
     value = as_int(answer)
     if value == expected - 1:
-        raise Feedback(f"{value} is floor(0.25*117): you left out step 0, which also warms up "
-                       "(its position 0/117 is below 0.25).")
+        raise Feedback(f"{value} is floor(0.3*156): you left out step 0, which also warms up "
+                       "(its position 0/156 is below 0.3).")
     if value == expected + 1:
-        raise Feedback("That counts one step too many: the step whose position t/117 reaches 0.25 "
+        raise Feedback("That counts one step too many: the step whose position t/156 reaches 0.3 "
                        "already belongs to the annealing phase.")
+    if value == sum(1 for t in range(156) if t / 156 < 0.25):
+        raise Feedback("That uses fastai's default pct_start=0.25; the question sets pct_start=0.3.")
     expect_int(answer, expected, "Your count of warm-up steps",
-               "Count the steps t = 0, 1, ..., 116 whose position t/117 is below pct_start = 0.25.")
-    return f"steps 0 to {expected - 1} have t/117 < 0.25: {expected} warm-up steps, a quarter of 117 rounded up."
+               "Count the steps t = 0, 1, ..., 155 whose position t/156 is below pct_start = 0.3.")
+    return f"steps 0 to {expected - 1} have t/156 < 0.3: {expected} warm-up steps (0.3 × 156 = 46.8, rounded up)."
 
 
 @register("ex-ch4-torch-final-lr")
 def _torch_final_lr(answer: Any) -> str:
     value = as_number(answer, "Your learning rate")
-    if math.isclose(value, 0.06 / 1e4, rel_tol=1e-3):
-        raise Feedback("0.06/1e4 divides lr_max by final_div_factor, but OneCycleLR divides the *starting* "
-                       "rate (lr_max/div_factor) by it.")
-    if math.isclose(value, 0.06 / 1e5, rel_tol=1e-3):
-        raise Feedback("0.06/1e5 is fastai's final rate (lr_max/div_final); the question asks about "
-                       "PyTorch's OneCycleLR with its own defaults.")
-    expect_close(answer, 0.06 / (25 * 1e4), "Your final learning rate",
+    if math.isclose(value, 0.01 / 100, rel_tol=1e-3):
+        raise Feedback("0.01/100 divides max_lr by final_div_factor, but OneCycleLR divides the *starting* "
+                       "rate (max_lr/div_factor) by it.")
+    if math.isclose(value, 0.01 / 10, rel_tol=1e-3):
+        raise Feedback("0.01/10 is the starting rate, max_lr/div_factor; the last step divides it once more, "
+                       "by final_div_factor.")
+    expect_close(answer, 0.01 / (10 * 100), "Your final learning rate",
                  hint="Start from initial_lr = max_lr/div_factor, then min_lr = initial_lr/final_div_factor.")
-    return "0.06/25/1e4 = 2.4e-07: OneCycleLR's final rate is 2.5 times lower than fastai's 6e-07."
+    return "0.01/10/100 = 1e-05: OneCycleLR divides the starting rate, not max_lr, by final_div_factor."
 
 
 @register("ex-ch4-one-cycle-lr")

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .core import Feedback, as_number, expect_callable, expect_close, expect_int, register
+from .core import Feedback, as_int, as_number, expect_callable, expect_close, expect_int, register
 
 
 @register("ex-ch5-bn-params")
@@ -16,10 +16,9 @@ def _bn_params(answer: Any) -> str:
 
     expected = sum(p.numel() for m in simple_cnn(bn=True).modules() if isinstance(m, torch.nn.BatchNorm2d)
                    for p in m.parameters())
-    try:
-        value = int(answer)
-    except Exception as e:  # noqa: BLE001
-        raise Feedback(f"Give a whole number, got {type(answer).__name__}.") from e
+    value = as_int(answer)
+    if value is None:
+        raise Feedback(f"Give a whole number (an int), got {answer!r:.40} of type {type(answer).__name__}.")
     if value == expected // 2:
         raise Feedback("That counts one parameter per channel; each channel has two, a scale (weight) and a "
                        "shift (bias).")
@@ -97,6 +96,8 @@ def _fold_bn(fn: Any) -> str:
     with torch.no_grad():
         expected = bn(conv(x))
         res = fn(conv, bn)
+        if isinstance(res, list):
+            res = tuple(res)
         if not isinstance(res, tuple) or len(res) != 2:
             raise Feedback("Return a pair (weight, bias) for the fused convolution.")
         w, b = res
@@ -116,10 +117,10 @@ def _fold_bn(fn: Any) -> str:
 @register("ex-ch5-noise-factor")
 def _noise_factor(answer: Any) -> str:
     value = as_number(answer, "Your answer")
-    if abs(value - 16.0) < 1e-6:
-        raise Feedback("16 is the factor for the variance. The standard deviation shrinks by its square root.")
-    if abs(value - 0.25) < 1e-6:
+    if abs(value - 25.0) < 1e-6:
+        raise Feedback("25 is the factor for the variance. The standard deviation shrinks by its square root.")
+    if abs(value - 0.2) < 1e-6:
         raise Feedback("Give the factor by which it shrinks (old / new), which is larger than 1.")
-    expect_close(value, 4.0, "Your factor", rel=1e-3, hint="The standard error of a mean of n values is "
-                 "sigma / sqrt(n); compare n = 32 and n = 512.")
-    return "sqrt(512 / 32) = 4: sixteen times the batch, a quarter of the noise."
+    expect_close(value, 5.0, "Your factor", rel=1e-3, hint="The standard error of a mean of n values is "
+                 "sigma / sqrt(n); compare n = 8 and n = 200.")
+    return "sqrt(200 / 8) = 5: twenty-five times the batch, a fifth of the noise."

@@ -60,6 +60,9 @@ class _Exercise:
 
 _REGISTRY: dict[str, _Exercise] = {}
 _LOG: list[CheckResult] = []
+# While a grader runs the notebook (RESULTS_FILE_ENV is set), the last answer given to each label and
+# how many times it was checked. The grader reads the answers out of the kernel and checks them itself.
+_ANSWERS: dict[str, tuple[Any, int]] = {}
 
 
 def register(label: str, points: float = 1.0, accepts_none: bool = False):
@@ -123,10 +126,25 @@ def check(label: str, answer: Any = None) -> CheckResult:
 
     Taught in: chapters/01_convolutions_and_shapes
     """
+    if isinstance(label, str) and os.environ.get(RESULTS_FILE_ENV):
+        _ANSWERS[label] = (answer, _ANSWERS.get(label, (None, 0))[1] + 1)
     if not isinstance(label, str) or label not in _REGISTRY:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise ValueError(f"label must name a registered exercise, got {label!r}; known labels: {known}")
-    ex = _REGISTRY[label]
+    result = run_check(_REGISTRY[label], answer)
+    _LOG.append(result)
+    _record(result)
+    return result
+
+
+def run_check(ex: _Exercise, answer: Any) -> CheckResult:
+    """The result of exercise ``ex``'s checker on ``answer``, as :func:`check` reports it (never raises).
+
+    The grader calls it with its own copy of the checks.
+
+    Taught in: instructors
+    """
+    label = ex.label
     if _is_unanswered(answer) and not ex.accepts_none:
         hint = "replace the None (or ...) with your answer and run the cell again."
         result = CheckResult(label, NOT_ANSWERED, hint, 0.0, ex.points)
@@ -149,8 +167,6 @@ def check(label: str, answer: Any = None) -> CheckResult:
             )
         if not isinstance(result.message, str):
             result = CheckResult(label, result.status, _safe_str(result.message), result.points, result.max_points)
-    _LOG.append(result)
-    _record(result)
     return result
 
 

@@ -191,6 +191,31 @@ def desktop(browser):
 
 
 @pytest.fixture(scope="session")
+def new_context(browser):
+    """Makes browser contexts like `desktop` and `phone` for any viewport and colour scheme.
+
+    A viewport narrower than 600 px gets a phone's settings (scale 2, mobile, touch). Every context
+    routes its requests as the others do and is closed at the end of the session.
+    """
+    made = []
+
+    def make(viewport: dict, dark: bool = False):
+        options = {"viewport": viewport, "service_workers": "block", "color_scheme": "dark" if dark else "light"}
+        if viewport["width"] < 600:
+            options.update(device_scale_factor=2, is_mobile=True, has_touch=True)
+        context = browser.new_context(**options)
+        traffic = Traffic()
+        _route_locally(context, traffic)
+        context.traffic = traffic
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
+@pytest.fixture(scope="session")
 def phone(browser):
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
                                   service_workers="block")
