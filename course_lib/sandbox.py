@@ -107,7 +107,13 @@ def sandbox_argv(limits: Limits, uid: int, etc_dir: Path) -> list[str]:
             argv += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
         elif os.path.isdir(f"/{name}"):
             argv += ["--ro-bind", f"/{name}", f"/{name}"]
-    made = {"/", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}
+    # The private /tmp and working folder come first, so that the read-only binds below can sit on top of
+    # them: the course's virtual environment may itself live under /tmp (a clone in a temporary folder).
+    argv += ["--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--size", str(limits.disk_mb * 2**20 // 2), "--tmpfs", "/tmp",
+             "--perms", "1777", "--size", str(limits.disk_mb * 2**20), "--tmpfs", "/submission"]
+    made = {"/", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/dev", "/tmp",
+            "/submission"}
 
     def parents(path: str) -> list[str]:
         out = []
@@ -122,10 +128,7 @@ def sandbox_argv(limits: Limits, uid: int, etc_dir: Path) -> list[str]:
         source = str(etc_dir / Path(path).name) if path in ("/etc/passwd", "/etc/group") else path
         argv += ["--ro-bind", source, path]
         made.add(path)
-    argv += ["--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(limits.disk_mb * 2**20 // 2), "--tmpfs", "/tmp",
-             "--perms", "1777", "--size", str(limits.disk_mb * 2**20), "--tmpfs", "/submission",
-             "--chdir", "/submission", "--clearenv"]
+    argv += ["--chdir", "/submission", "--clearenv"]
     env = {"HOME": "/submission", "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin", "LANG": "C.UTF-8",
            "TMPDIR": "/tmp", "USER": "student", "LOGNAME": "student", "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/.matplotlib",

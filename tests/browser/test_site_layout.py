@@ -258,6 +258,7 @@ def _links_usable_in_viewport(tab, links) -> list[str]:
         if not link.is_visible():
             problems.append(f"{href}: not visible")
             continue
+        link.scroll_into_view_if_needed()  # a list taller than the screen scrolls, as a reader would scroll it
         box = link.bounding_box()
         if not box or box["x"] < 0 or box["y"] < 0 or box["x"] + box["width"] > viewport["width"] + 1 \
                 or box["y"] + box["height"] > viewport["height"] + 1:
