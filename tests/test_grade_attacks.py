@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import csv
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
+from test_grade import require_bwrap  # tests/ is on sys.path under pytest
 
 from course_lib.assign import student_notebook
 from course_lib.grade import grade
@@ -29,15 +29,6 @@ SOURCE = ROOT / "tests" / "fixtures" / "grading_fixture.ipynb"
 LABELS = ["ex-ch1-output-size", "ex-ch1-conv-by-hand", "ex-ch1-weight-shape"]
 MARK = f"escape-{uuid.uuid4().hex[:12]}"
 RIGHT_CONV = "    return torch.nn.functional.conv2d(image[None, None], kernel[None, None])[0, 0]"
-
-
-def require_bwrap() -> None:
-    """Skip (or fail, when CI is set) the tests that run submissions if bubblewrap is missing."""
-    if shutil.which("bwrap") is None:
-        reason = "bubblewrap (bwrap) is not installed: apt-get install bubblewrap to run the grading tests"
-        if os.environ.get("CI"):
-            pytest.fail(reason + " [CI is set: the grading tests are required]")
-        pytest.skip(reason)
 
 
 def _issued() -> nbformat.NotebookNode:
