@@ -21,7 +21,6 @@ from .fast_train import (
     fastai_batch_order,
     fastai_one_cycle,
     fit_one_cycle_fast,
-    gradient_error_vs_float64,
 )
 from .glue import glue
 from .matmul import (
@@ -34,6 +33,7 @@ from .matmul import (
     use_matmul_convs,
 )
 from .models import conv, simple_cnn, simple_net
+from .precision import gradient_error_vs_float64
 from .receptive import empirical_receptive_field, receptive_field, receptive_region
 from .schedules import OneCycle, cosine_anneal, one_cycle_schedule, plot_one_cycle
 from .seeding import set_seed
