@@ -24,6 +24,10 @@ NBVAL := $(PY) -m pytest chapters
 install: $(STAMP)
 
 $(STAMP): pyproject.toml requirements-lock.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2> /dev/null || { \
+	  echo "The course needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
+	  echo "Install Python 3.11 (e.g. apt-get install python3.11-venv) or run: make PYTHON=/path/to/python3.11"; \
+	  exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=24" 2> >(grep -v "is ignored" >&2)
 	$(PY) -m pip install --quiet -c requirements-lock.txt -e ".[pinned,book,test]" 2> >(grep -v "is ignored" >&2)

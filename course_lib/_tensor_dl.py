@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 
 import torch
-from fastai.data.load import DataLoader
 
-from .data import normalize
+from ._fastai import DataLoader
+from .mnist import normalize
 
 
 class TensorDL(DataLoader):

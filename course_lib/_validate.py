@@ -8,7 +8,6 @@ broke. Inner helpers trust their inputs.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -29,21 +28,38 @@ def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
     return value
 
 
-def check_number(name: str, value: Any, rule: str = "a number",
-                 ok: Callable[[float], bool] = lambda v: True) -> float:
-    """Return ``value`` as a float if it is an int or float (not a bool) for which ``ok`` holds.
+def check_number(name: str, value: Any, *, gt: float | None = None, ge: float | None = None,
+                 lt: float | None = None, le: float | None = None) -> float:
+    """Return ``value`` as a float if it is a finite int or float (not a bool) within the given bounds.
 
-    ``rule`` says in words what ``ok`` checks, for the error message, e.g.
-    ``check_number("lr", lr, "a positive number", lambda v: v > 0)``.
+    The rule is stated once, as bounds, and the error message is written
+    from them: ``check_number("lr", lr, gt=0)`` raises ``lr must be a
+    positive finite number, got -1``; ``check_number("pct_start", p, ge=0,
+    lt=1)`` raises ``pct_start must be a number in [0, 1), got 1.0``. NaN and
+    infinities never pass.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
+    low = (gt, "(") if gt is not None else (ge, "[") if ge is not None else None
+    high = (lt, ")") if lt is not None else (le, "]") if le is not None else None
+    if low and high:
+        rule = f"a number in {low[1]}{_fmt(low[0])}, {_fmt(high[0])}{high[1]}"
+    elif low and low[0] == 0:
+        rule = "a positive finite number" if gt is not None else "a non-negative finite number"
+    elif low:
+        rule = f"a finite number {'>' if gt is not None else '>='} {_fmt(low[0])}"
+    elif high:
+        rule = f"a finite number {'<' if lt is not None else '<='} {_fmt(high[0])}"
+    else:
+        rule = "a finite number"
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    ok = ok and (gt is None or value > gt) and (ge is None or value >= ge)
+    ok = ok and (lt is None or value < lt) and (le is None or value <= le)
+    if not ok:
         raise ValueError(f"{name} must be {rule}, got {value!r}")
     return float(value)
 
 
-def finite(v: float) -> bool:
-    """True for a finite number: a building block for :func:`check_number`'s ``ok``."""
-    return math.isfinite(v)
+def _fmt(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
 
 
 def check_bool(name: str, value: Any) -> bool:

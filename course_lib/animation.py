@@ -1,4 +1,4 @@
-"""Pictures of a kernel sliding over a padded input: a still figure and an animated GIF.
+"""Pictures of a kernel sliding over a padded input, drawn once with Pillow: an animated GIF and a still frame.
 
 Taught in: chapters/01_convolutions_and_shapes
 """
@@ -15,49 +15,6 @@ from .shapes import conv_output_size
 _INPUT, _PAD, _HIT, _OUT, _OUT_DONE, _OUT_NOW = "#dbe7f3", "#f2f2f2", "#1f77b4", "#fff4e0", "#f7c97e", "#e8590c"
 
 
-class _Grids:
-    """The input and output grids of one figure; frames only recolour their cells."""
-
-    def __init__(self, ax_in, ax_out, n, ks, stride, padding, dilation):
-        from matplotlib.patches import Rectangle
-
-        self.n, self.ks, self.stride, self.padding, self.dilation = n, ks, stride, padding, dilation
-        self.m = conv_output_size(n, ks, stride, padding, dilation)
-        size = n + 2 * padding
-        self.hits, self.outs = {}, {}
-        for ax in (ax_in, ax_out):
-            ax.set_aspect("equal")
-            ax.axis("off")
-        for r in range(size):
-            for c in range(size):
-                inside = padding <= r < padding + n and padding <= c < padding + n
-                ax_in.add_patch(Rectangle((c, size - 1 - r), 1, 1, facecolor=_INPUT if inside else _PAD,
-                                          edgecolor="#7f7f7f", linestyle="-" if inside else ":", linewidth=0.8))
-                hit = Rectangle((c + 0.1, size - 1 - r + 0.1), 0.8, 0.8, facecolor=_HIT, alpha=0.75, visible=False)
-                self.hits[r, c] = ax_in.add_patch(hit)
-        ax_in.set_xlim(-0.2, size + 0.2)
-        ax_in.set_ylim(-0.2, size + 0.2)
-        ax_in.set_title(f"input {n}×{n}, padding {padding}", fontsize=9)
-        m = self.m
-        for r in range(m):
-            for c in range(m):
-                self.outs[r * m + c] = ax_out.add_patch(
-                    Rectangle((c, m - 1 - r), 1, 1, facecolor=_OUT, edgecolor="#7f7f7f", linewidth=0.8))
-        ax_out.set_xlim(-0.2, m + 0.2)
-        ax_out.set_ylim(-0.2 - (size - m) / 2, m + 0.2 + (size - m) / 2)
-        ax_out.set_title(f"output {m}×{m}", fontsize=9)
-
-    def show(self, step: int) -> None:
-        """Highlight the input pixels used by output position ``step`` and the outputs done so far."""
-        i, j = divmod(step, self.m)
-        d, s = self.dilation, self.stride
-        covered = {(i * s + a * d, j * s + b * d) for a in range(self.ks) for b in range(self.ks)}
-        for rc, patch in self.hits.items():
-            patch.set_visible(rc in covered)
-        for k, patch in self.outs.items():
-            patch.set_facecolor(_OUT_DONE if k < step else _OUT_NOW if k == step else _OUT)
-
-
 def _validate(n, ks, stride, padding, dilation):
     check_int("n", n, minimum=1)
     check_int("ks", ks, minimum=1)
@@ -71,24 +28,41 @@ def _validate(n, ks, stride, padding, dilation):
     return m
 
 
+def covered_pixels(ks: int, stride: int, dilation: int, step: int, m: int) -> set[tuple[int, int]]:
+    """The (row, col) cells of the padded input that the kernel covers for output position ``step``.
+
+    Output position ``step`` is row ``step // m``, column ``step % m`` of the
+    ``m``×``m`` output; its kernel's top-left tap sits at ``(row*stride,
+    col*stride)`` of the padded input, and the taps are ``dilation`` apart.
+
+    Taught in: chapters/01_convolutions_and_shapes
+    """
+    i, j = divmod(step, m)
+    return {(i * stride + a * dilation, j * stride + b * dilation) for a in range(ks) for b in range(ks)}
+
+
 def plot_conv_grid(n: int = 5, ks: int = 3, stride: int = 1, padding: int = 0, dilation: int = 1, step: int = 0):
     """A still figure: the padded input, the pixels the kernel covers at output ``step``, and the output grid.
 
     Padding cells are grey and dotted, the kernel's pixels blue, and the output cell being
-    computed orange. Returns the matplotlib figure.
+    computed orange: the frame ``step`` of :func:`conv_animation`, drawn by the same code and
+    shown as a matplotlib figure, which the function returns.
 
     Taught in: chapters/01_convolutions_and_shapes
     """
     import matplotlib.pyplot as plt
+    import numpy as np
 
     m = _validate(n, ks, stride, padding, dilation)
     check_int("step", step, minimum=0)
     if step >= m * m:
         raise ValueError(f"step must be below the number of output positions {m * m}, got {step}")
-    fig, (a, b) = plt.subplots(1, 2, figsize=(5.6, 2.8), dpi=80)
-    _Grids(a, b, n, ks, stride, padding, dilation).show(step)
-    fig.suptitle(f"ks={ks}, stride={stride}, padding={padding}, dilation={dilation}", fontsize=10)
-    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.8, wspace=0.1)
+    image = _render_frame(n, ks, stride, padding, dilation, m, step, cell=44)
+    dpi = 100
+    fig = plt.figure(figsize=(image.width / dpi, image.height / dpi), dpi=dpi)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.imshow(np.asarray(image))
+    ax.axis("off")
     return fig
 
 
@@ -136,42 +110,39 @@ def _font(size: int):
     return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"), size)
 
 
-def _render_frames(n, ks, stride, padding, dilation, m, cell=22):
-    """Draw every frame with Pillow: one frame per output position."""
+def _render_frame(n, ks, stride, padding, dilation, m, step, cell=22):
+    """Draw output position ``step`` with Pillow: the padded input, the kernel's pixels and the output grid."""
     from PIL import Image, ImageDraw
 
     size = n + 2 * padding
-    margin, gap, top = 12, 3 * cell, 56
+    margin, gap, top = cell // 2 + 1, 3 * cell, 56 * cell // 22
     width = 2 * margin + size * cell + gap + m * cell
     height = top + size * cell + margin
     out_x, out_y = margin + size * cell + gap, top + (size - m) * cell // 2
-    title, label = _font(13), _font(12)
-    frames = []
-    for step in range(m * m):
-        img = Image.new("RGB", (width, height), "white")
-        draw = ImageDraw.Draw(img)
-        draw.text((width // 2, 8), f"ks={ks}, stride={stride}, padding={padding}, dilation={dilation}",
-                  fill="black", font=title, anchor="mt")
-        draw.text((margin + size * cell // 2, top - 8), f"input {n}×{n}, padding {padding}",
-                  fill="black", font=label, anchor="mb")
-        draw.text((out_x + m * cell // 2, out_y - 8), f"output {m}×{m}", fill="black", font=label, anchor="mb")
-        i, j = divmod(step, m)
-        covered = {(i * stride + a * dilation, j * stride + b * dilation) for a in range(ks) for b in range(ks)}
-        for r in range(size):
-            for c in range(size):
-                inside = padding <= r < padding + n and padding <= c < padding + n
-                x0, y0 = margin + c * cell, top + r * cell
-                draw.rectangle([x0, y0, x0 + cell, y0 + cell], fill=_INPUT if inside else _PAD,
-                               outline="#7f7f7f" if inside else "#c0c0c0")
-                if (r, c) in covered:
-                    draw.rectangle([x0 + 3, y0 + 3, x0 + cell - 3, y0 + cell - 3], fill=_HIT)
-        for k in range(m * m):
-            r, c = divmod(k, m)
-            x0, y0 = out_x + c * cell, out_y + r * cell
-            fill = _OUT_DONE if k < step else _OUT_NOW if k == step else _OUT
-            draw.rectangle([x0, y0, x0 + cell, y0 + cell], fill=fill, outline="#7f7f7f")
-        frames.append(img.convert("P", palette=Image.Palette.ADAPTIVE, colors=32))
-    return frames
+    title, label = _font(13 * cell // 22), _font(12 * cell // 22)
+    inset = max(3, 3 * cell // 22)
+    img = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((width // 2, 8), f"ks={ks}, stride={stride}, padding={padding}, dilation={dilation}",
+              fill="black", font=title, anchor="mt")
+    draw.text((margin + size * cell // 2, top - 8), f"input {n}×{n}, padding {padding}",
+              fill="black", font=label, anchor="mb")
+    draw.text((out_x + m * cell // 2, out_y - 8), f"output {m}×{m}", fill="black", font=label, anchor="mb")
+    covered = covered_pixels(ks, stride, dilation, step, m)
+    for r in range(size):
+        for c in range(size):
+            inside = padding <= r < padding + n and padding <= c < padding + n
+            x0, y0 = margin + c * cell, top + r * cell
+            draw.rectangle([x0, y0, x0 + cell, y0 + cell], fill=_INPUT if inside else _PAD,
+                           outline="#7f7f7f" if inside else "#c0c0c0")
+            if (r, c) in covered:
+                draw.rectangle([x0 + inset, y0 + inset, x0 + cell - inset, y0 + cell - inset], fill=_HIT)
+    for k in range(m * m):
+        r, c = divmod(k, m)
+        x0, y0 = out_x + c * cell, out_y + r * cell
+        fill = _OUT_DONE if k < step else _OUT_NOW if k == step else _OUT
+        draw.rectangle([x0, y0, x0 + cell, y0 + cell], fill=fill, outline="#7f7f7f")
+    return img
 
 
 def conv_animation(n: int = 5, ks: int = 3, stride: int = 1, padding: int = 0, dilation: int = 1,
@@ -187,7 +158,10 @@ def conv_animation(n: int = 5, ks: int = 3, stride: int = 1, padding: int = 0, d
     """
     m = _validate(n, ks, stride, padding, dilation)
     check_int("ms_per_frame", ms_per_frame, minimum=20)
-    images = _render_frames(n, ks, stride, padding, dilation, m)
+    from PIL import Image
+
+    images = [_render_frame(n, ks, stride, padding, dilation, m, step).convert(
+        "P", palette=Image.Palette.ADAPTIVE, colors=32) for step in range(m * m)]
     buf = io.BytesIO()
     images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=ms_per_frame,
                    loop=0, optimize=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ._validate import check_int
+from ._validate import check_bool, check_int
 
 
 def conv(ni: int, nf: int, ks: int = 3, act: bool = True, bn: bool = False) -> nn.Sequential:
@@ -43,10 +43,9 @@ def simple_cnn(bn: bool = False, *, first_ks: int = 5, n_out: int = 10) -> nn.Se
     in chapter 5. ``first_ks`` is the first layer's (odd) kernel size, 5 in
     fastbook; chapter 3 compares it with 3.
 
-    Taught in: chapters/03_dense_to_cnn
+    Taught in: chapters/02_conv_as_matmul
     """
-    if not isinstance(bn, bool):
-        raise ValueError(f"bn must be True or False, got {bn!r}")
+    check_bool("bn", bn)
     check_int("n_out", n_out, minimum=1)
     return nn.Sequential(
         conv(1, 8, ks=first_ks, bn=bn),

@@ -26,74 +26,7 @@ from torch import nn
 
 from ._table import Table
 from ._validate import check_int, check_pair
-
-#: Layers that keep the spatial shape: they do not change the receptive field.
-SHAPE_KEEPING = (
-    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
-    nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Softplus,
-    nn.BatchNorm2d, nn.Dropout, nn.Dropout2d, nn.Identity,
-)
-Pair = tuple[int, int]
-
-
-@dataclass(frozen=True)
-class _Spec:
-    kernel: Pair
-    stride: Pair
-    padding: Pair
-    dilation: Pair
-    ceil_mode: bool = False
-
-
-_KEEP = _Spec((1, 1), (1, 1), (0, 0), (1, 1))
-
-
-def _leaves(model: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]]:
-    """The layers of a (possibly nested) ``nn.Sequential`` in forward order, named as named_modules names them."""
-    if not isinstance(model, nn.Sequential):
-        return [(prefix, model)]
-    out = []
-    for child_name, child in model.named_children():
-        out += _leaves(child, f"{prefix}.{child_name}" if prefix else child_name)
-    return out
-
-
-def _spec(name: str, layer: nn.Module) -> _Spec | None:
-    """The spatial parameters of one layer; None for Flatten; ValueError for anything else."""
-    if isinstance(layer, nn.Conv2d):
-        if isinstance(layer.padding, str):
-            raise ValueError(f"layer {name!r} (Conv2d) uses padding={layer.padding!r}; "
-                             "only integer padding is supported")
-        return _Spec(layer.kernel_size, layer.stride, layer.padding, layer.dilation)
-    if isinstance(layer, nn.MaxPool2d):
-        return _Spec(check_pair("kernel_size", layer.kernel_size), check_pair("stride", layer.stride),
-                     check_pair("padding", layer.padding), check_pair("dilation", layer.dilation),
-                     layer.ceil_mode)
-    if isinstance(layer, nn.AvgPool2d):
-        return _Spec(check_pair("kernel_size", layer.kernel_size), check_pair("stride", layer.stride),
-                     check_pair("padding", layer.padding), (1, 1), layer.ceil_mode)
-    if isinstance(layer, SHAPE_KEEPING):
-        return _KEEP
-    if isinstance(layer, nn.Flatten):
-        return None
-    where = f"layer {name!r}" if name else "the model itself"
-    raise ValueError(
-        f"{where} is a {type(layer).__name__}, which receptive_field does not support; supported: "
-        "nn.Sequential (nested too) of Conv2d, MaxPool2d, AvgPool2d, shape-keeping layers "
-        "(activations, BatchNorm2d, Dropout, Identity) and a final Flatten"
-    )
-
-
-def _output_size(n: int, spec: _Spec, axis: int) -> int:
-    """PyTorch's output size along one axis (Conv2d and the pools; ceil_mode as in MaxPool2d's docs)."""
-    k, s, p, d = spec.kernel[axis], spec.stride[axis], spec.padding[axis], spec.dilation[axis]
-    span = d * (k - 1) + 1
-    if spec.ceil_mode:
-        out = -(-(n + 2 * p - span) // s) + 1
-        if (out - 1) * s >= n + p:
-            out -= 1
-        return out
-    return (n + 2 * p - span) // s + 1
+from .layers import KEEP, LayerSpec, Pair, layer_spec, output_size_along, sequential_layers, squeeze_pair
 
 
 def _input_hw(input_size, name: str = "input_size") -> Pair:
@@ -104,10 +37,6 @@ def _input_hw(input_size, name: str = "input_size") -> Pair:
         raise ValueError(f"{name} must be an int, (height, width) or (channels, height, width), "
                          f"got {input_size!r}")
     return check_pair(name, input_size, minimum=1)
-
-
-def _squeeze(pair: Pair) -> int | Pair:
-    return pair[0] if pair[0] == pair[1] else tuple(pair)
 
 
 @dataclass(frozen=True)
@@ -136,7 +65,10 @@ class RFRow:
 
 
 class RFTable(Table):
-    """The rows returned by :func:`receptive_field`, shown as a table."""
+    """The rows returned by :func:`receptive_field`, shown as a table.
+
+    Taught in: chapters/03_dense_to_cnn
+    """
 
     title = "receptive field: size r, effective stride S, effective padding P (Araujo et al. 2019)"
 
@@ -149,13 +81,13 @@ def _walk(model: nn.Module, input_size=None):
     r, jump, pad = [1, 1], [1, 1], [0, 0]
     flattened = None
     steps = []
-    for name, layer in _leaves(model):
-        spec = _spec(name, layer)
-        if flattened is not None and spec is not _KEEP:
+    for name, layer in sequential_layers(model):
+        spec = layer_spec(name, layer)
+        if flattened is not None and spec is not KEEP:
             raise ValueError(f"layer {name!r} ({type(layer).__name__}) follows Flatten {flattened!r}; "
                              "Flatten must be the last spatial step, so only shape-keeping layers may follow it")
         if spec is None:
-            flattened, spec = name, _KEEP
+            flattened, spec = name, KEEP
         size_in = hw
         for a in range(2):
             span = spec.dilation[a] * (spec.kernel[a] - 1) + 1
@@ -163,7 +95,7 @@ def _walk(model: nn.Module, input_size=None):
             pad[a] += spec.padding[a] * jump[a]
             jump[a] *= spec.stride[a]
         if hw is not None:
-            out = tuple(_output_size(hw[a], spec, a) for a in range(2))
+            out = tuple(output_size_along(hw[a], spec, a) for a in range(2))
             if min(out) < 1:
                 raise ValueError(
                     f"input_size {input_size!r} is too small: layer {name!r} ({type(layer).__name__}) gets a "
@@ -194,8 +126,8 @@ def receptive_field(model: nn.Module, input_size: int | tuple[int, ...] | None =
     """
     rows = RFTable()
     for name, layer, _, r, jump, pad, _, out in _walk(model, input_size):
-        rows.append(RFRow(name, type(layer).__name__, _squeeze(r), _squeeze(jump), _squeeze(pad),
-                          None if out is None else _squeeze(out)))
+        rows.append(RFRow(name, type(layer).__name__, squeeze_pair(r), squeeze_pair(jump), squeeze_pair(pad),
+                          None if out is None else squeeze_pair(out)))
     return rows
 
 
@@ -251,13 +183,13 @@ def receptive_region(model: nn.Module, input_size: tuple[int, int, int], layer: 
 class _SumPool(nn.Module):
     """Adds up each pooling window (padding and ceil_mode as the pool had) so every input in it gets gradient."""
 
-    def __init__(self, spec: _Spec):
+    def __init__(self, spec: LayerSpec):
         super().__init__()
         self.spec = spec
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = self.spec
-        n_out = [_output_size(x.shape[2 + a], s, a) for a in range(2)]
+        n_out = [output_size_along(x.shape[2 + a], s, a) for a in range(2)]
         need = [(n_out[a] - 1) * s.stride[a] + s.dilation[a] * (s.kernel[a] - 1) + 1 for a in range(2)]
         extra = [need[a] - x.shape[2 + a] - s.padding[a] for a in range(2)]  # may be negative: crop
         x = F.pad(x, (s.padding[1], extra[1], s.padding[0], extra[0]))
@@ -299,7 +231,7 @@ def empirical_receptive_field(model: nn.Module, input_size: tuple[int, int, int]
                 conv.bias.zero_()
             continue
         new = _SumPool(spec) if isinstance(layer_, (nn.MaxPool2d, nn.AvgPool2d)) else None
-        if new is None and spec is _KEEP and not isinstance(layer_, nn.Flatten):
+        if new is None and spec is KEEP and not isinstance(layer_, nn.Flatten):
             new = nn.Identity()
         if new is not None:
             if not name:

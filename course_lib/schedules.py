@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import torch
 
-from ._validate import check_int, check_number, finite
+from ._validate import check_int, check_number
 
 STYLES = ("fastai", "torch")
 
@@ -40,14 +40,14 @@ def cosine_anneal(start: float, end: float, pct: float) -> float:
 
 
 def _check_positive(name: str, value: object) -> float:
-    return check_number(name, value, "a positive finite number", lambda v: finite(v) and v > 0)
+    return check_number(name, value, gt=0)
 
 
 def _check_moms(moms: object) -> tuple[float, float, float]:
     if not isinstance(moms, Sequence) or len(moms) != 3:
         raise ValueError(f"moms must be a sequence of three numbers (start, middle, end), got {moms!r}")
     for i, m in enumerate(moms):
-        check_number(f"moms[{i}]", m, "a number in [0, 1)", lambda v: 0 <= v < 1)
+        check_number(f"moms[{i}]", m, ge=0, lt=1)
     return float(moms[0]), float(moms[1]), float(moms[2])
 
 
@@ -74,7 +74,7 @@ def one_cycle_schedule(n_steps: int, lr_max: float, *, pct_start: float = 0.25, 
     lr_max = _check_positive("lr_max", lr_max)
     div = _check_positive("div", div)
     div_final = _check_positive("div_final", div_final)
-    check_number("pct_start", pct_start, "a number in [0, 1)", lambda v: 0 <= v < 1)
+    check_number("pct_start", pct_start, ge=0, lt=1)
     mom_start, mom_mid, mom_end = _check_moms(moms)
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}, got {style!r}")

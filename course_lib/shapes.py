@@ -2,6 +2,8 @@
 
 The formula follows PyTorch's ``nn.Conv2d`` documentation and Dumoulin &
 Visin's "A guide to convolution arithmetic for deep learning".
+
+Taught in: chapters/01_convolutions_and_shapes
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from torch import nn
 
 from ._table import Table
 from ._validate import check_int
-from .receptive import _KEEP, _leaves, _output_size, _spec, _squeeze
+from .layers import KEEP, layer_spec, output_size_along, sequential_layers, squeeze_pair
 
 _SPATIAL_ONLY = (nn.BatchNorm2d, nn.Dropout2d)
 
@@ -38,7 +38,10 @@ class SummaryRow:
 
 
 class LayerSummary(Table):
-    """The rows of :func:`layer_summary`, shown as a table with totals underneath."""
+    """The rows of :func:`layer_summary`, shown as a table with totals underneath.
+
+    Taught in: chapters/03_dense_to_cnn
+    """
 
     @property
     def total_params(self) -> int:
@@ -82,7 +85,7 @@ def layer_summary(model: nn.Module, input_shape: tuple[int, ...]) -> LayerSummar
     rf: list[int] | None = [1, 1] if len(shape) == 3 else None
     jump = [1, 1]
     rows = LayerSummary()
-    for name, layer in _leaves(model):
+    for name, layer in sequential_layers(model):
         macs = 0
         if isinstance(layer, nn.Linear):
             if len(shape) != 1 or shape[0] != layer.in_features:
@@ -91,14 +94,14 @@ def layer_summary(model: nn.Module, input_shape: tuple[int, ...]) -> LayerSummar
             shape, macs, rf = (layer.out_features,), layer.in_features * layer.out_features, None
         elif isinstance(layer, nn.Flatten):
             shape = (_prod(shape),)
-        elif len(shape) == 1 and _spec(name, layer) is _KEEP and not isinstance(layer, _SPATIAL_ONLY):
+        elif len(shape) == 1 and layer_spec(name, layer) is KEEP and not isinstance(layer, _SPATIAL_ONLY):
             pass  # an activation or Dropout after Flatten keeps the features
         else:
-            spec = _spec(name, layer)
+            spec = layer_spec(name, layer)
             if len(shape) != 3:
                 raise ValueError(f"layer {name!r} ({type(layer).__name__}) needs a (channels, height, width) "
                                  f"input, but gets shape {shape}")
-            hw = tuple(_output_size(shape[1 + a], spec, a) for a in range(2))
+            hw = tuple(output_size_along(shape[1 + a], spec, a) for a in range(2))
             if min(hw) < 1:
                 raise ValueError(f"input_shape {tuple(input_shape)} is too small: layer {name!r} "
                                  f"({type(layer).__name__}) gets a {shape[1]}×{shape[2]} input")
@@ -116,8 +119,8 @@ def layer_summary(model: nn.Module, input_shape: tuple[int, ...]) -> LayerSummar
                     rf[a] += spec.dilation[a] * (spec.kernel[a] - 1) * jump[a]
                     jump[a] *= spec.stride[a]
         rows.append(SummaryRow(name, type(layer).__name__, shape, _own_params(layer), macs,
-                               None if rf is None else _squeeze(tuple(rf)),
-                               None if rf is None else _squeeze(tuple(jump))))
+                               None if rf is None else squeeze_pair(tuple(rf)),
+                               None if rf is None else squeeze_pair(tuple(jump))))
     return rows
 
 

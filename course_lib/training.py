@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import check_int
+from ._validate import check_int, check_number
 from .seeding import set_seed
 
 
@@ -34,10 +34,8 @@ def make_learner(model: nn.Module, dls, *, loss_func: Callable = F.cross_entropy
 
     Taught in: chapters/04_training_stability
     """
-    import fastai.callback.progress  # noqa: F401  (adds Learner.no_bar)
-    import fastai.callback.schedule  # noqa: F401  (adds fit_one_cycle, lr_find)
-    from fastai.learner import Learner
-    from fastai.metrics import accuracy
+    from ._fastai import Learner, accuracy
+
 
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -76,17 +74,16 @@ def train(model_fn: Callable[[], nn.Module], *, epochs: int = 1, lr: float = 0.0
     from the returned learner, which keeps its model, recorder and
     callbacks; use it when a notebook keeps many runs in memory.
 
-    Taught in: chapters/04_training_stability
+    Taught in: chapters/02_conv_as_matmul
     """
     from contextlib import nullcontext
 
-    from .data import mnist_dls
+    from .loaders import mnist_dls
 
     check_int("epochs", epochs, minimum=1)
     check_int("bs", bs, minimum=1)
     check_int("seed", seed, minimum=0)
-    if not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    check_number("lr", lr, gt=0)
     if quiet is None:
         quiet = not progress_enabled()
     set_seed(seed)

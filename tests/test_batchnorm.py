@@ -158,3 +158,46 @@ def test_one_value_per_channel_is_rejected_in_training_but_fine_in_eval():
         bn(torch.randn(1, 3, 1, 1))
     bn.eval()
     assert bn(torch.randn(1, 3, 1, 1)).shape == (1, 3, 1, 1)
+
+
+def test_evaluate_matches_a_hand_computed_loss_and_accuracy():
+    from course_lib import evaluate, load_mnist, normalize, simple_cnn
+
+    torch.manual_seed(0)
+    model = simple_cnn(bn=True).eval()
+    data = load_mnist()
+    x, y = normalize(data.x_test[:300]), data.y_test[:300]
+    loss, acc = evaluate(model, x, y, bs=128)
+    with torch.no_grad():
+        out = model(x)
+    assert loss == pytest.approx(float(torch.nn.functional.cross_entropy(out, y)), rel=1e-5)
+    assert acc == int((out.argmax(1) == y).sum()) / 300
+
+
+def test_evaluating_in_train_mode_leaves_the_model_alone():
+    from course_lib import evaluate, load_mnist, normalize, simple_cnn
+
+    torch.manual_seed(0)
+    model = simple_cnn(bn=True).eval()
+    data = load_mnist()
+    x, y = normalize(data.x_test[:64]), data.y_test[:64]
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    evaluate(model, x, y, bs=8, train_mode=True)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    assert not model.training
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"bs": 0}, "bs must be a positive int, got 0"),
+    ({"train_mode": "yes"}, "train_mode must be True or False, got 'yes'"),
+    ({"y": torch.zeros(3, dtype=torch.long)}, "y must be a 1-d label tensor with one label per image (2), got (3,)"),
+    ({"x": torch.zeros(2, 28, 28)}, "x must be a 4-d tensor (N, C, H, W), got shape (2, 28, 28)"),
+])
+def test_evaluate_rejects_bad_arguments(kwargs, message):
+    from course_lib import evaluate, simple_cnn
+
+    args = {"x": torch.zeros(2, 1, 28, 28), "y": torch.zeros(2, dtype=torch.long), **kwargs}
+    with pytest.raises(ValueError) as err:
+        evaluate(simple_cnn(), args.pop("x"), args.pop("y"), **args)
+    assert str(err.value) == message

@@ -61,7 +61,7 @@ def test_torch_style_matches_onecyclelr_for_any_settings(n_steps, lr_max, pct_st
 @pytest.fixture(scope="module")
 def fastai_recorded():
     """Train a tiny model for 2 epochs with fit_one_cycle on the 3s and 7s and keep what it recorded."""
-    from course_lib.data import mnist_dls
+    from course_lib import mnist_dls
     from course_lib.seeding import set_seed
     from course_lib.training import make_learner
 

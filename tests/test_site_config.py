@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import sys
+import tomllib
 from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
 import pytest
 import yaml
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10
-    tomllib = pytest.importorskip("tomli")
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"

@@ -7,8 +7,8 @@ from typing import Any
 
 import torch
 
+from ..activation_stats import near_zero_fraction
 from ..schedules import one_cycle_schedule
-from ..stats import near_zero_fraction
 from .core import Feedback, as_int, as_number, expect_callable, expect_close, expect_int, register
 
 

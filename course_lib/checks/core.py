@@ -8,7 +8,7 @@ import numbers
 import os
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 NOT_ANSWERED = "not answered yet"
@@ -55,11 +55,9 @@ class _Exercise:
     fn: Callable[[Any], str]
     points: float
     accepts_none: bool = False
-    results: list[CheckResult] = field(default_factory=list)
 
 
 _REGISTRY: dict[str, _Exercise] = {}
-_LOG: list[CheckResult] = []
 # While a grader runs the notebook (RESULTS_FILE_ENV is set), the last answer given to each label and
 # how many times it was checked. The grader reads the answers out of the kernel and checks them itself.
 _ANSWERS: dict[str, tuple[Any, int]] = {}
@@ -102,16 +100,6 @@ def max_points(label: str) -> float:
     return _REGISTRY[label].points
 
 
-def results_log() -> list[CheckResult]:
-    """Every result returned by :func:`check` in this Python process, in order.
-
-    Graders use it after running a submitted notebook.
-
-    Taught in: chapters/01_convolutions_and_shapes
-    """
-    return list(_LOG)
-
-
 def _is_unanswered(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
 
@@ -132,7 +120,6 @@ def check(label: str, answer: Any = None) -> CheckResult:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise ValueError(f"label must name a registered exercise, got {label!r}; known labels: {known}")
     result = run_check(_REGISTRY[label], answer)
-    _LOG.append(result)
     _record(result)
     return result
 
@@ -231,15 +218,6 @@ def expect_close(answer: Any, expected: float, what: str, rel: float = 1e-3, hin
         raise Feedback(f"{what} is NaN.")
     if not math.isclose(value, expected, rel_tol=rel, abs_tol=1e-12):
         raise Feedback(f"{what} is {value:g}; that is not it. {hint}".strip())
-
-
-def expect_shape(answer: Any, expected: tuple[int, ...], what: str, hint: str = "") -> None:
-    """Raise :class:`Feedback` unless ``answer`` has ``.shape == expected``."""
-    shape = getattr(answer, "shape", None)
-    if shape is None:
-        raise Feedback(f"{what} should be a tensor, got {type(answer).__name__}.")
-    if tuple(shape) != tuple(expected):
-        raise Feedback(f"{what} has shape {tuple(shape)}; expected {tuple(expected)}. {hint}".strip())
 
 
 def expect_callable(answer: Any) -> Any:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from course_lib import MNISTFileError, load_mnist, mnist_dls
-from course_lib.data import DATA_FILE, MNIST_MEAN, MNIST_STD
+from course_lib.mnist import DATA_FILE, MNIST_MEAN, MNIST_STD
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,11 @@
-"""Real MNIST, shipped inside course_lib, and fast in-memory fastai DataLoaders.
+"""Real MNIST, shipped inside course_lib: loading it, checked, and normalizing it.
 
 The file ``course_lib/data/mnist.npz`` holds the official 60,000 training and
 10,000 test images of LeCun, Cortes and Burges's MNIST as uint8 arrays. Its
 provenance and checksum are documented in ``course_lib/data/README.md``;
 nothing here ever downloads anything.
+
+Taught in: chapters/01_convolutions_and_shapes
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
-from ._validate import check_bool, check_int
 
 DATA_FILE = Path(__file__).parent / "data" / "mnist.npz"
 MNIST_SHA256 = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64"
@@ -33,12 +33,18 @@ _FIX = (
 
 
 class MNISTFileError(RuntimeError):
-    """The shipped MNIST file is missing, truncated or altered."""
+    """The shipped MNIST file is missing, truncated or altered.
+
+    Taught in: chapters/01_convolutions_and_shapes
+    """
 
 
 @dataclass(frozen=True)
 class MNIST:
-    """The four MNIST tensors returned by :func:`load_mnist`."""
+    """The four MNIST tensors returned by :func:`load_mnist`.
+
+    Taught in: chapters/01_convolutions_and_shapes
+    """
 
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -102,42 +108,7 @@ def normalize(x: torch.Tensor) -> torch.Tensor:
     set's mean and standard deviation so that inputs have mean about 0 and
     standard deviation about 1.
 
-    Taught in: chapters/01_convolutions_and_shapes
+    Taught in: chapters/02_conv_as_matmul
     """
     # one new float tensor, then in-place arithmetic: no full-size temporaries
     return x.to(torch.float32, copy=True).div_(255.0).sub_(MNIST_MEAN).div_(MNIST_STD).unsqueeze(1)
-
-
-def mnist_dls(bs: int = 64, sample: bool = False, seed: int = 42, device: str | torch.device = "cpu"):
-    """fastai ``DataLoaders`` over the in-memory MNIST tensors.
-
-    The training set is the 60,000 training images (shuffled with ``seed``,
-    last partial batch dropped) and the validation set is the 10,000 test
-    images, the split of fastbook chapter 13. Batches are normalized float
-    tensors of shape (bs, 1, 28, 28) with int64 labels. ``sample=True``
-    keeps only the 3s and 7s, relabelled 0 (a 3) and 1 (a 7). Batches are
-    sliced from tensors already in memory, so no image is decoded one by one.
-
-    Taught in: chapters/01_convolutions_and_shapes
-    """
-    from fastai.data.core import DataLoaders
-
-    from ._tensor_dl import TensorDL
-
-    check_int("bs", bs, minimum=1)
-    check_int("seed", seed)
-    check_bool("sample", sample)
-    data = load_mnist()
-    xs, ys = [data.x_train, data.x_test], [data.y_train, data.y_test]
-    vocab = [str(i) for i in range(10)]
-    if sample:
-        vocab = ["3", "7"]
-        for i in range(2):
-            keep = (ys[i] == 3) | (ys[i] == 7)
-            xs[i], ys[i] = xs[i][keep], (ys[i][keep] == 7).long()
-    train = TensorDL(xs[0], ys[0], bs=bs, shuffle=True, drop_last=True, seed=seed, device=device)
-    valid = TensorDL(xs[1], ys[1], bs=bs, shuffle=False, drop_last=False, seed=seed, device=device)
-    dls = DataLoaders(train, valid, device=device)
-    dls.vocab = vocab
-    dls.c = len(vocab)
-    return dls
