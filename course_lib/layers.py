@@ -105,6 +105,25 @@ def output_size_along(n: int, spec: LayerSpec, axis: int) -> int:
     return (n + 2 * p - span) // s + 1
 
 
+def receptive_step(r: Pair, jump: Pair, pad: Pair, spec: LayerSpec) -> tuple[Pair, Pair, Pair]:
+    """One step of the receptive-field recurrence of Araujo et al. (2019), per axis (height, width).
+
+    With ``k' = d*(k-1)+1`` the span of the layer's kernel, the size grows as
+    ``r + (k'-1)*S``, the effective stride (jump) multiplies, ``S*s``, and
+    the effective padding adds up, ``P + p*S``, where ``S`` is the jump
+    before the layer. Returns the new ``(r, S, P)``.
+
+    Taught in: chapters/03_dense_to_cnn
+    """
+    new_r, new_jump, new_pad = [], [], []
+    for a in range(2):
+        span = spec.dilation[a] * (spec.kernel[a] - 1) + 1
+        new_r.append(r[a] + (span - 1) * jump[a])
+        new_pad.append(pad[a] + spec.padding[a] * jump[a])
+        new_jump.append(jump[a] * spec.stride[a])
+    return tuple(new_r), tuple(new_jump), tuple(new_pad)
+
+
 def squeeze_pair(pair: Pair) -> int | Pair:
     """One int when height and width agree, else the (height, width) pair.
 

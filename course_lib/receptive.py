@@ -26,7 +26,16 @@ from torch import nn
 
 from ._table import Table
 from ._validate import check_int, check_pair
-from .layers import KEEP, LayerSpec, Pair, layer_spec, output_size_along, sequential_layers, squeeze_pair
+from .layers import (
+    KEEP,
+    LayerSpec,
+    Pair,
+    layer_spec,
+    output_size_along,
+    receptive_step,
+    sequential_layers,
+    squeeze_pair,
+)
 
 
 def _input_hw(input_size, name: str = "input_size") -> Pair:
@@ -78,7 +87,7 @@ def _walk(model: nn.Module, input_size=None):
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     hw = _input_hw(input_size) if input_size is not None else None
-    r, jump, pad = [1, 1], [1, 1], [0, 0]
+    r, jump, pad = (1, 1), (1, 1), (0, 0)
     flattened = None
     steps = []
     for name, layer in sequential_layers(model):
@@ -89,11 +98,7 @@ def _walk(model: nn.Module, input_size=None):
         if spec is None:
             flattened, spec = name, KEEP
         size_in = hw
-        for a in range(2):
-            span = spec.dilation[a] * (spec.kernel[a] - 1) + 1
-            r[a] += (span - 1) * jump[a]
-            pad[a] += spec.padding[a] * jump[a]
-            jump[a] *= spec.stride[a]
+        r, jump, pad = receptive_step(r, jump, pad, spec)
         if hw is not None:
             out = tuple(output_size_along(hw[a], spec, a) for a in range(2))
             if min(out) < 1:

@@ -11,7 +11,7 @@ from torch import nn
 
 from ._table import Table
 from ._validate import check_int
-from .layers import KEEP, layer_spec, output_size_along, sequential_layers, squeeze_pair
+from .layers import KEEP, layer_spec, output_size_along, receptive_step, sequential_layers, squeeze_pair
 
 _SPATIAL_ONLY = (nn.BatchNorm2d, nn.Dropout2d)
 
@@ -82,8 +82,8 @@ def layer_summary(model: nn.Module, input_shape: tuple[int, ...]) -> LayerSummar
     for i, v in enumerate(input_shape):
         check_int(f"input_shape[{i}]", v, minimum=1)
     shape = tuple(input_shape)
-    rf: list[int] | None = [1, 1] if len(shape) == 3 else None
-    jump = [1, 1]
+    rf: tuple[int, int] | None = (1, 1) if len(shape) == 3 else None
+    jump, pad = (1, 1), (0, 0)
     rows = LayerSummary()
     for name, layer in sequential_layers(model):
         macs = 0
@@ -115,12 +115,10 @@ def layer_summary(model: nn.Module, input_shape: tuple[int, ...]) -> LayerSummar
                 macs = hw[0] * hw[1] * channels * (layer.in_channels // layer.groups) * kh * kw
             shape = (channels, *hw)
             if rf is not None:
-                for a in range(2):
-                    rf[a] += spec.dilation[a] * (spec.kernel[a] - 1) * jump[a]
-                    jump[a] *= spec.stride[a]
+                rf, jump, pad = receptive_step(rf, jump, pad, spec)
         rows.append(SummaryRow(name, type(layer).__name__, shape, _own_params(layer), macs,
-                               None if rf is None else squeeze_pair(tuple(rf)),
-                               None if rf is None else squeeze_pair(tuple(jump))))
+                               None if rf is None else squeeze_pair(rf),
+                               None if rf is None else squeeze_pair(jump)))
     return rows
 
 
