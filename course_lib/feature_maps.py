@@ -47,7 +47,7 @@ def _grid(n: int, ncols: int):
     import matplotlib.pyplot as plt
 
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.25 * nrows), dpi=80, squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 * ncols, 1.6 * nrows), dpi=90, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     return fig, axes.flat
@@ -63,8 +63,8 @@ def plot_feature_maps(maps: torch.Tensor, *, ncols: int = 8, title: str = ""):
     fig, axes = _grid(len(maps), ncols)
     for i, (ax, m) in enumerate(zip(axes, maps, strict=False)):
         ax.imshow(m.numpy(), cmap="gray")
-        ax.set_title(f"ch {i}", fontsize=7)
-    fig.suptitle(title, fontsize=9)
+        ax.set_title(f"ch {i}", fontsize=9)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -85,7 +85,7 @@ def plot_kernels(weight: torch.Tensor, *, ncols: int = 8, title: str = ""):
     for i, (ax, k) in enumerate(zip(axes, w, strict=False)):
         v = float(k.abs().max()) or 1.0
         ax.imshow(k.numpy(), cmap="RdBu_r", vmin=-v, vmax=v)
-        ax.set_title(f"k {i}", fontsize=7)
-    fig.suptitle(title, fontsize=9)
+        ax.set_title(f"k {i}", fontsize=9)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
