@@ -460,11 +460,9 @@ def test_code_cells_fit_the_column_at_desktop_size(measured, page):
     lines += [f"{page}: cell {c['firstLine']!r}: {len(c['widestLine'])} characters, {c['scrollWidth']} px in "
               f"{c['clientWidth']} px: {c['widestLine'].strip()[:100]!r}" for c in wide]
     report.write_text("\n".join(sorted(lines)) + "\n")
-    if wide:
-        # Breaking the lines is a notebook edit (issue 13): until then this test only reports them.
-        pytest.xfail(f"{len(wide)} of {len(cells)} code cells of {page} are wider than the 1280 px column "
-                     f"(longest line {max(len(c['widestLine']) for c in wide)} characters; "
-                     "see test-artifacts/wide-code-cells.txt)")
+    assert not wide, (f"{len(wide)} of {len(cells)} code cells of {page} are wider than the 1280 px column "
+                      f"(longest line {max(len(c['widestLine']) for c in wide)} characters; "
+                      "see test-artifacts/wide-code-cells.txt)")
 
 
 @pytest.mark.parametrize("page", CHAPTER_PAGES)
