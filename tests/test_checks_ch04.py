@@ -8,15 +8,9 @@ import math
 import pytest
 import torch
 
-from course_lib import check, near_zero_fraction, one_cycle_schedule
+from course_lib import check
 
-
-def _one_cycle(n_steps, lr_max):
-    return one_cycle_schedule(n_steps, lr_max).lr
-
-
-def _minimum(lrs, losses):
-    return lrs[losses.argmin()].item() / 10
+PHI_005 = 0.5 * (1 + math.erf(0.05 / math.sqrt(2)))  # P(z <= 0.05), z standard normal
 
 
 @pytest.mark.parametrize(
@@ -25,9 +19,12 @@ def _minimum(lrs, losses):
         ("ex-ch4-steps-per-epoch", 156),
         ("ex-ch4-warmup-steps", 47),
         ("ex-ch4-torch-final-lr", 1e-5),
-        ("ex-ch4-one-cycle-lr", _one_cycle),
-        ("ex-ch4-near-zero", near_zero_fraction),
-        ("ex-ch4-minimum-suggestion", _minimum),
+        ("ex-ch4-one-cycle-lr", 0.125),
+        ("ex-ch4-one-cycle-lr", 1 / 8),
+        ("ex-ch4-near-zero", PHI_005),
+        ("ex-ch4-near-zero", 0.52),
+        ("ex-ch4-minimum-suggestion", 12.5),
+        ("ex-ch4-minimum-suggestion", 100 / 8),
     ],
 )
 def test_right_answers_pass(label, answer):
@@ -45,10 +42,19 @@ def test_right_answers_pass(label, answer):
         ("ex-ch4-warmup-steps", 39, "pct_start=0.25"),
         ("ex-ch4-torch-final-lr", 1e-4, "starting"),
         ("ex-ch4-torch-final-lr", 1e-3, "starting rate"),
-        ("ex-ch4-one-cycle-lr", lambda n, lr: torch.full((n,), lr), "1cycle starts at lr_max/div"),
-        ("ex-ch4-one-cycle-lr", lambda n, lr: _one_cycle(n, lr)[:-1], "one per step"),
-        ("ex-ch4-near-zero", lambda x: (x < 0.05).float().mean().item(), ""),
-        ("ex-ch4-minimum-suggestion", lambda lrs, losses: lrs[losses.argmin()].item(), "ten times smaller"),
+        ("ex-ch4-one-cycle-lr", 0.25, "warm-up ends"),
+        ("ex-ch4-one-cycle-lr", 0.5, "whole run"),
+        ("ex-ch4-one-cycle-lr", 12.5, "percentage"),
+        ("ex-ch4-one-cycle-lr", 0.1, "cos(pi*q)"),
+        ("ex-ch4-near-zero", 0.5, "exact zeros"),
+        ("ex-ch4-near-zero", 2 * PHI_005 - 1, "|x| <= 0.05"),
+        ("ex-ch4-near-zero", PHI_005 - 0.5, "exact zeros count too"),
+        ("ex-ch4-near-zero", 100 * PHI_005, "percentage"),
+        ("ex-ch4-near-zero", 0.6, "normal CDF"),
+        ("ex-ch4-minimum-suggestion", 10, "*factor*"),
+        ("ex-ch4-minimum-suggestion", 10 ** 0.08, "grows per batch"),
+        ("ex-ch4-minimum-suggestion", 99 / 8, "i/100"),
+        ("ex-ch4-minimum-suggestion", 12, "100/8"),
     ],
 )
 def test_wrong_answers_get_a_specific_hint(label, answer, hint):
@@ -59,7 +65,7 @@ def test_wrong_answers_get_a_specific_hint(label, answer, hint):
 
 @pytest.mark.parametrize("label", ["ex-ch4-steps-per-epoch", "ex-ch4-warmup-steps", "ex-ch4-torch-final-lr",
                                    "ex-ch4-one-cycle-lr", "ex-ch4-near-zero", "ex-ch4-minimum-suggestion"])
-@pytest.mark.parametrize("answer", ["156", [1, 2], math.nan, object()])
+@pytest.mark.parametrize("answer", ["156", [1, 2], math.nan, object(), torch.zeros(3)])
 def test_wrong_types_are_rejected_with_a_message(label, answer):
     result = check(label, answer)
     assert not result.passed and result.message

@@ -18,6 +18,7 @@ from . import ch02  # noqa: E402,F401  (registers chapter 2's checks)
 from . import ch03  # noqa: E402,F401  (registers chapter 3's checks)
 from . import ch04  # noqa: E402,F401  (registers chapter 4's checks)
 from . import ch05  # noqa: E402,F401  (registers chapter 5's checks)
+from . import ch06  # noqa: E402,F401  (registers the appendix's checks)
 from .core import CheckResult, Feedback, check, exercise_labels, register
 
 __all__ = ["CheckResult", "Feedback", "check", "exercise_labels", "register"]

@@ -5,11 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import torch
-
-from ..activation_stats import near_zero_fraction
-from ..schedules import one_cycle_schedule
-from .core import Feedback, as_int, as_number, expect_callable, expect_close, expect_int, register
+from .core import Feedback, as_int, as_number, expect_close, expect_int, register
 
 
 @register("ex-ch4-steps-per-epoch")
@@ -57,73 +53,60 @@ def _torch_final_lr(answer: Any) -> str:
 
 
 @register("ex-ch4-one-cycle-lr")
-def _one_cycle_lr(fn: Any) -> str:
-    expect_callable(fn)
-    for n_steps, lr_max in [(100, 0.06), (117, 0.01), (37, 1.0)]:
-        got = torch.as_tensor(fn(n_steps, lr_max), dtype=torch.float64).flatten()
-        want = one_cycle_schedule(n_steps, lr_max).lr
-        if got.shape != want.shape:
-            raise Feedback(f"For n_steps={n_steps} your function returns {got.numel()} rates; "
-                           f"it should return one per step, {n_steps}.")
-        if not torch.isfinite(got).all():
-            raise Feedback(f"For n_steps={n_steps} some of your rates are NaN or infinite.")
-        if not math.isclose(got[0].item(), lr_max / 25, rel_tol=1e-4):
-            raise Feedback(f"Your first rate is {got[0].item():.4g}; 1cycle starts at lr_max/div = {lr_max / 25:.4g}.")
-        peak = int(want.argmax())
-        if abs(got.max().item() - want.max().item()) > 1e-3 * lr_max:
-            raise Feedback(f"Your highest rate is {got.max().item():.4g}; it should reach about lr_max = {lr_max}.")
-        bad = (got - want).abs() > 1e-5 * lr_max + 1e-12
-        if bad.any():
-            t = int(bad.nonzero()[0])
-            phase = "warm-up" if t < peak else "annealing"
-            raise Feedback(f"For n_steps={n_steps}, lr_max={lr_max}, step {t} ({phase} phase) gives "
-                           f"{got[t].item():.6g} instead of {want[t].item():.6g}. Use position t/n_steps, "
-                           "and a half cosine from the start to the end of each phase.")
-    return "your rates match fit_one_cycle's for three different runs."
+def _one_cycle_midpoint(answer: Any) -> str:
+    value = as_number(answer, "Your position")
+    if math.isclose(value, 0.25, rel_tol=1e-6):
+        raise Feedback("At p = 0.25 the warm-up ends and the rate is lr_max itself, not halfway there. "
+                       "Where in its phase does a half cosine pass its midpoint?")
+    if math.isclose(value, 0.5, rel_tol=1e-6):
+        raise Feedback("0.5 is halfway through the warm-up's *own* progress p/pct_start; the question asks "
+                       "for the position p = t/n in the whole run.")
+    if math.isclose(value, 12.5, rel_tol=1e-6):
+        raise Feedback("Give the position as a fraction of the run between 0 and 1, not a percentage.")
+    expect_close(answer, 0.125, "Your position", rel=1e-6,
+                 hint="(1 + cos(pi*q))/2 is 1/2 where cos(pi*q) = 0; the warm-up's q is p/0.25.")
+    return ("cos(pi/2) = 0, so the half cosine is exactly halfway at q = 1/2 of its phase: "
+            "p = 0.5 × 0.25 = 0.125, whatever lr_max and div are.")
+
+
+# P(z <= 0.05) for a standard normal z: every negative pre-activation becomes an exact zero.
+_PHI_005 = 0.5 * (1 + math.erf(0.05 / math.sqrt(2)))
 
 
 @register("ex-ch4-near-zero")
-def _near_zero(fn: Any) -> str:
-    expect_callable(fn)
-    cases = {
-        "a tensor containing exactly 0.05": torch.tensor([0.0, 0.05, 0.2, -1.0]),
-        "a tensor with negative values": torch.tensor([-2.0, -0.5, 0.01, 3.0, 4.0]),
-        "a ReLU output of shape (2, 3, 4, 4)": torch.relu(torch.linspace(-1, 1, 96)).reshape(2, 3, 4, 4),
-    }
-    for what, x in cases.items():
-        got = fn(x)
-        try:
-            got = float(got)
-        except Exception as e:  # noqa: BLE001
-            raise Feedback(f"For {what} your function returned {type(got).__name__}; return a number.") from e
-        want = near_zero_fraction(x)
-        if math.isclose(got, 100 * want, rel_tol=1e-6):
-            raise Feedback("Return a fraction between 0 and 1, not a percentage.")
-        if not math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9):
-            lt = (x < 0.05).float().mean().item()
-            small = (x.abs() <= 0.05).float().mean().item()
-            if math.isclose(got, lt, rel_tol=1e-6):
-                hint = "Values equal to 0.05 count as near zero too: use <=, not <."
-            elif math.isclose(got, small, rel_tol=1e-6):
-                hint = "fastai counts every value <= 0.05, negative ones included, not |x| <= 0.05."
-            else:
-                hint = "Count the entries <= 0.05 and divide by the number of entries (x.numel())."
-            raise Feedback(f"For {what} you return {got:.4g}, expected {want:.4g}. {hint}")
-    return "your function agrees with fastai's near_zero statistic."
+def _near_zero_normal(answer: Any) -> str:
+    value = as_number(answer, "Your fraction")
+    if math.isclose(value, 100 * _PHI_005, rel_tol=2e-3):
+        raise Feedback("Give a fraction between 0 and 1, not a percentage.")
+    if math.isclose(value, 0.5, abs_tol=1e-3):
+        raise Feedback("0.5 counts the exact zeros (the negative pre-activations) only; the positive outputs "
+                       "up to 0.05 are near zero too.")
+    if math.isclose(value, 2 * _PHI_005 - 1, rel_tol=2e-2):
+        raise Feedback("That is the share with |x| <= 0.05; after the ReLU every negative input is an exact "
+                       "zero, and zeros count as near zero.")
+    if math.isclose(value, _PHI_005 - 0.5, rel_tol=2e-2):
+        raise Feedback("That counts the outputs in (0, 0.05] only; the exact zeros count too.")
+    expect_close(answer, _PHI_005, "Your fraction", rel=4e-3,
+                 hint="relu(z) <= 0.05 exactly when z <= 0.05: use the normal CDF at 0.05.")
+    return (f"relu(z) <= 0.05 exactly when z <= 0.05, so the share is Phi(0.05) = {_PHI_005:.4f}. "
+            "Hooking the convolution before its ReLU gives the same number: near_zero cannot tell "
+            "a dead ReLU from a merely negative pre-activation.")
 
 
 @register("ex-ch4-minimum-suggestion")
-def _minimum_suggestion(fn: Any) -> str:
-    expect_callable(fn)
-    lrs = torch.logspace(-6, 1, 50)
-    for dip in (10, 30, 42):
-        losses = (torch.log10(lrs) - math.log10(lrs[dip].item())) ** 2 + 1.0
-        got = float(fn(lrs, losses))
-        want = lrs[dip].item() / 10
-        if math.isclose(got, lrs[dip].item(), rel_tol=1e-5):
-            raise Feedback("That is the rate at the lowest loss itself; the 'minimum' suggestion is ten times "
-                           "smaller, to stay clear of the point where the loss starts to blow up.")
-        if not math.isclose(got, want, rel_tol=1e-5):
-            raise Feedback(f"For a loss curve whose lowest point is at lr={lrs[dip].item():.3g} you return "
-                           f"{got:.3g}, expected {want:.3g}. Find the index of the smallest loss (argmin).")
-    return "you reproduce fastai's 'minimum' rule: the rate of the lowest loss, divided by 10."
+def _minimum_batches_back(answer: Any) -> str:
+    value = as_number(answer, "Your number of batches")
+    if math.isclose(value, 10, rel_tol=1e-9):
+        raise Feedback("Dividing the rate by 10 is not going back 10 batches: the rate grows by a constant "
+                       "*factor* per batch. What is that factor, and how many of them make 10?")
+    if math.isclose(value, 10 ** 0.08, rel_tol=1e-3):
+        raise Feedback("That is the factor by which the rate grows per batch; how many batches does it "
+                       "take to grow by a factor of 10?")
+    if math.isclose(value, 99 / 8, rel_tol=1e-6):
+        raise Feedback("That spreads the sweep over 99 intervals; fastai's batch i sits at position "
+                       "i/num_it = i/100.")
+    expect_close(answer, 12.5, "Your number of batches", rel=1e-6,
+                 hint="The rate is 1e-7 * (1e8)**(i/100): one decade (a factor 10) takes 100/8 batches.")
+    return ("eight decades in 100 batches: a factor 10 every 12.5 batches, so the 'minimum' suggestion "
+            "is the rate lr_find used 12.5 batches before the lowest loss, back on the descending part of "
+            "the curve.")

@@ -1,0 +1,76 @@
+"""The appendix's exercise checks accept the right answers, give specific hints for typical mistakes,
+and reject answers of the wrong type without a traceback."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib import check
+
+LABELS = ["ex-ch6-nhwc-strides", "ex-ch6-patch-view-strides", "ex-ch6-page-faults",
+          "ex-ch6-channel-distance", "ex-ch6-unfold-shape"]
+
+
+def test_the_expected_answers_are_what_pytorch_says():
+    x = torch.zeros(2, 10, 10, 3)
+    assert x.stride() == (300, 30, 3, 1)
+    sN, sH, sW, sC = x.stride()
+    assert x.as_strided((2, 4, 4, 3, 3, 3), (sN, 2 * sH, 2 * sW, sH, sW, sC)).stride() == (300, 60, 6, 30, 3, 1)
+    y = torch.zeros(64, 32, 28, 28)
+    assert 4 * y.stride(1) == 3136 and 4 * y.contiguous(memory_format=torch.channels_last).stride(1) == 4
+    assert F.unfold(torch.zeros(8, 16, 14, 14), 3, padding=1, stride=2).shape == (8, 144, 49)
+
+
+@pytest.mark.parametrize(
+    "label, answer",
+    [
+        ("ex-ch6-nhwc-strides", (300, 30, 3, 1)),
+        ("ex-ch6-nhwc-strides", [300, 30, 3, 1]),
+        ("ex-ch6-patch-view-strides", (300, 60, 6, 30, 3, 1)),
+        ("ex-ch6-page-faults", 2548),
+        ("ex-ch6-channel-distance", (3136, 4)),
+        ("ex-ch6-unfold-shape", (8, 144, 49)),
+        ("ex-ch6-unfold-shape", torch.Size([8, 144, 49])),
+    ],
+)
+def test_right_answers_pass(label, answer):
+    result = check(label, answer)
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize(
+    "label, answer, hint",
+    [
+        ("ex-ch6-nhwc-strides", (300, 100, 10, 1), "NCHW"),
+        ("ex-ch6-nhwc-strides", (1, 3, 30, 300), "Reversed"),
+        ("ex-ch6-nhwc-strides", (300, 30, 3), "has 4 entries"),
+        ("ex-ch6-nhwc-strides", (300, 20, 3, 1), "Start from the last axis"),
+        ("ex-ch6-patch-view-strides", (300, 30, 3, 30, 3, 1), "stride 1"),
+        ("ex-ch6-patch-view-strides", (300, 60, 6, 60, 6, 1), "kernel taps"),
+        ("ex-ch6-page-faults", 2450, "column of ones"),
+        ("ex-ch6-page-faults", 10_436_608, "number of bytes"),
+        ("ex-ch6-page-faults", 2609, "4096 bytes, not 4000"),
+        ("ex-ch6-page-faults", 100, "Rows: one per output pixel"),
+        ("ex-ch6-channel-distance", (784, 1), "bytes"),
+        ("ex-ch6-channel-distance", (4, 3136), "Swapped"),
+        ("ex-ch6-channel-distance", (3136, 128), "next to each other"),
+        ("ex-ch6-unfold-shape", (8, 49, 144), "transposed layout"),
+        ("ex-ch6-unfold-shape", (8, 144, 196), "7×7 output"),
+        ("ex-ch6-unfold-shape", (8, 9, 49), "C·k·k = 144"),
+    ],
+)
+def test_wrong_answers_get_a_specific_hint(label, answer, hint):
+    result = check(label, answer)
+    assert not result.passed
+    assert hint in result.message, result.message
+
+
+@pytest.mark.parametrize("label", LABELS)
+@pytest.mark.parametrize("answer", ["156", 3.5, math.nan, object(), [1, "a"]])
+def test_wrong_types_are_rejected_with_a_message(label, answer):
+    result = check(label, answer)
+    assert not result.passed and result.message
