@@ -1,12 +1,13 @@
 """course_lib: the shared code of the open course on convolutional networks.
 
-Every chapter imports from here, e.g. ``from course_lib import conv_output_size``.
+Every chapter imports from here, e.g. ``from course_lib import conv_output_size``. The package
+re-exports what the chapters use; everything else is in its module, e.g. ``course_lib.mnist.MNIST``.
 Importing the package is cheap: data loads only when a function asks for it.
 """
 
 from .activation_stats import activation_stats, block_outputs, near_zero_fraction, plot_layer_stats
 from .batchnorm import BatchNorm2dScratch, batch_stats, evaluate
-from .checks import CheckResult, check
+from .checks import check
 from .feature_maps import capture_output, plot_feature_maps, plot_kernels
 from .glue import glue
 from .loaders import mnist_dls
@@ -16,18 +17,17 @@ from .matmul import (
     conv2d_matmul,
     conv_matrix,
     im2col_bytes,
-    release_workspace,
     use_matmul_convs,
 )
-from .mnist import MNIST, MNISTFileError, load_mnist, normalize
+from .mnist import load_mnist, normalize
 from .models import conv, simple_cnn, simple_net
 from .precision import gradient_error_vs_float64
 from .receptive import empirical_receptive_field, receptive_field, receptive_region
-from .schedules import OneCycle, cosine_anneal, one_cycle_schedule, plot_one_cycle
+from .schedules import one_cycle_schedule, plot_one_cycle
 from .seeding import set_seed
 from .shapes import conv_output_size, same_padding
 from .summary import layer_summary
-from .training import TrainResult, make_learner, plot_seed_spread, seed_table, train, train_seeds
+from .training import make_learner, plot_seed_spread, seed_table, train, train_seeds
 
 __all__ = [
     "activation_stats",
@@ -37,7 +37,6 @@ __all__ = [
     "BatchNorm2dScratch",
     "batch_stats",
     "evaluate",
-    "CheckResult",
     "check",
     "capture_output",
     "plot_feature_maps",
@@ -49,10 +48,7 @@ __all__ = [
     "conv2d_matmul",
     "conv_matrix",
     "im2col_bytes",
-    "release_workspace",
     "use_matmul_convs",
-    "MNIST",
-    "MNISTFileError",
     "load_mnist",
     "normalize",
     "conv",
@@ -62,15 +58,12 @@ __all__ = [
     "empirical_receptive_field",
     "receptive_field",
     "receptive_region",
-    "OneCycle",
-    "cosine_anneal",
     "one_cycle_schedule",
     "plot_one_cycle",
     "set_seed",
     "conv_output_size",
     "same_padding",
     "layer_summary",
-    "TrainResult",
     "make_learner",
     "plot_seed_spread",
     "seed_table",

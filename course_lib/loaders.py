@@ -1,6 +1,6 @@
 """fastai DataLoaders over the MNIST tensors in memory.
 
-Taught in: chapters/02_conv_as_matmul
+Taught in: chapters/03_dense_to_cnn
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def mnist_dls(bs: int = 64, sample: bool = False, seed: int = 42, device: str | 
     keeps only the 3s and 7s, relabelled 0 (a 3) and 1 (a 7). Batches are
     sliced from tensors already in memory, so no image is decoded one by one.
 
-    Taught in: chapters/01_convolutions_and_shapes
+    Taught in: chapters/03_dense_to_cnn
     """
     from ._fastai import DataLoaders
     from ._tensor_dl import TensorDL

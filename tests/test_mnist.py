@@ -5,8 +5,8 @@ import shutil
 import pytest
 import torch
 
-from course_lib import MNISTFileError, load_mnist, mnist_dls
-from course_lib.mnist import DATA_FILE, MNIST_MEAN, MNIST_STD
+from course_lib import load_mnist, mnist_dls
+from course_lib.mnist import DATA_FILE, MNIST_MEAN, MNIST_STD, MNISTFileError
 
 
 @pytest.fixture(scope="module")
