@@ -26,7 +26,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml requirements-lock.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=24" 2> >(grep -v "is ignored" >&2)
-	$(PY) -m pip install --quiet -c requirements-lock.txt -e ".[pinned,book,test]" 2> >(grep -v "is ignored" >&2)
+	$(PY) -m pip install --quiet -c requirements-lock.txt -e ".[pinned,book,test,instructor]" 2> >(grep -v "is ignored" >&2)
 	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
 	@touch $@
 
@@ -40,7 +40,7 @@ student: $(STAMP)
 	@echo "The student notebooks are in $(CURDIR)/student/"
 
 student-book: $(STAMP)
-	$(PY) -m course_lib.student_site --root . --out _build/student_html
+	$(PY) -m course_lib.instructor.student_site --root . --out _build/student_html
 
 # The browser tests (tests/browser) drive Debian's chromium; install it once if we are root.
 browser-deps:
@@ -56,7 +56,7 @@ browser-deps:
 
 # ruff; unit, property, site and browser tests with nbval on every chapter natively; then nbval on
 # every chapter again under the emulated AVX2 laptop.
-# The grader (course_lib.grade, tests/test_grade*.py) runs each submission in a bubblewrap sandbox.
+# The grader (course_lib.instructor.grade, tests/test_grade*.py) runs each submission in a bubblewrap sandbox.
 grade-deps:
 	@if ! command -v bwrap > /dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1; then \

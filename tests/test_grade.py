@@ -12,12 +12,12 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from course_lib import answer_key
-from course_lib.assign import student_notebook
 from course_lib.checks import check
 from course_lib.checks.core import RESULTS_FILE_ENV
-from course_lib.grade import grade, labels_in
-from course_lib.grade import main as grade_main
+from course_lib.instructor import answer_key
+from course_lib.instructor.assign import student_notebook
+from course_lib.instructor.grade import grade, labels_in
+from course_lib.instructor.grade import main as grade_main
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "markers_fixture.ipynb"

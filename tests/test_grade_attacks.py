@@ -21,8 +21,8 @@ import pytest
 from nbformat.v4 import new_code_cell
 from test_grade import require_bwrap  # tests/ is on sys.path under pytest
 
-from course_lib.assign import student_notebook
-from course_lib.grade import grade
+from course_lib.instructor.assign import student_notebook
+from course_lib.instructor.grade import grade
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "tests" / "fixtures" / "grading_fixture.ipynb"
@@ -260,8 +260,8 @@ def test_each_submission_keeps_its_executed_notebook_and_feedback(attacks):
 
 
 def test_grading_refuses_to_run_without_bubblewrap(tmp_path, monkeypatch, capsys):
-    from course_lib import grade as grade_module
-    from course_lib import sandbox
+    from course_lib.instructor import grade as grade_module
+    from course_lib.instructor import sandbox
 
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(sandbox, "BWRAP_PATHS", ())

@@ -5,7 +5,7 @@ environment and the ``course_lib`` package, nothing else of the course's folder)
 and a private working folder ``/submission`` (both small memory-backed file systems, gone when it
 ends), no network, and only its own processes. It runs as an unprivileged user without capabilities,
 with limits on memory per process, file size and number of processes, and the grader ends it after
-the notebook's time limit. Inside, :mod:`course_lib._in_sandbox` executes the notebook; the grader
+the notebook's time limit. Inside, :mod:`course_lib.instructor._in_sandbox` executes the notebook; the grader
 then asks it for answers through :class:`Sandbox.request` and gets data back, or :class:`Remote`
 stand-ins for functions, which it calls through the sandbox.
 
@@ -94,7 +94,7 @@ def _read_only_paths() -> list[str]:
 
 
 def sandbox_argv(limits: Limits, uid: int, etc_dir: Path) -> list[str]:
-    """The ``bwrap`` command line that runs :mod:`course_lib._in_sandbox` as user ``uid``.
+    """The ``bwrap`` command line that runs :mod:`course_lib.instructor._in_sandbox` as user ``uid``.
 
     ``etc_dir`` holds the ``passwd`` and ``group`` files the sandbox sees.
 
@@ -129,7 +129,12 @@ def sandbox_argv(limits: Limits, uid: int, etc_dir: Path) -> list[str]:
         argv += ["--ro-bind", source, path]
         made.add(path)
     argv += ["--chdir", "/submission", "--clearenv"]
-    env = {"HOME": "/submission", "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin", "LANG": "C.UTF-8",
+    import course_lib
+
+    # The kernel imports the grader's own course_lib (the only folder bound in its parent), not whatever an
+    # editable install elsewhere points to: a grader run from a clone or worktree grades with that clone's checks.
+    env = {"PYTHONPATH": str(Path(course_lib.__file__).resolve().parent.parent), "HOME": "/submission",
+           "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin", "LANG": "C.UTF-8",
            "TMPDIR": "/tmp", "USER": "student", "LOGNAME": "student", "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/.matplotlib",
            "IPYTHONDIR": "/tmp/.ipython", "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter", "COURSE_LIB_QUIET": "1",
@@ -258,9 +263,10 @@ class Sandbox:
         """Rebuild a reply's data; raise the error the student's code raised if there was one."""
         if not reply.get("ok"):
             raise_remote(reply.get("error") or {})
-        return wire.decode(reply.get(key), make_remote=self._remote)
+        return wire.decode(reply.get(key), make_remote=self.make_remote)
 
-    def _remote(self, meta: dict[str, Any]) -> Remote:
+    def make_remote(self, meta: dict[str, Any]) -> Remote:
+        """The grader's stand-in for the kernel object that the handle ``meta`` describes."""
         cls = RemoteFunction if meta.get("callable") is True else Remote
         return cls(self, int(meta["id"]), str(meta.get("type", "object"))[:100], str(meta.get("repr", ""))[:200])
 
