@@ -327,7 +327,11 @@ def grade_notebook(path: str | Path, key: AnswerKey, limits: Limits | None = Non
 # ---------------------------------------------------------------- a class: many submissions, in parallel
 
 
-def _notebooks(folder: str | Path, what: str) -> list[Path]:
+def notebooks(folder: str | Path, what: str) -> list[Path]:
+    """The notebooks of ``folder`` (searched recursively) or ``[folder]`` itself; ``what`` names it in errors.
+
+    Taught in: instructors
+    """
     root = Path(folder)
     if root.is_dir():
         paths = sorted(p for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
@@ -434,13 +438,13 @@ def grade(submissions: str | Path, csv_path: str | Path, timeout: float = 120, k
 
     Taught in: instructors
     """
-    paths = _notebooks(submissions, "submissions")
+    paths = notebooks(submissions, "submissions")
     sources = ([source] if isinstance(source, (str, Path)) else list(source or [])) + list(expect or [])
     if not sources:
         if not DEFAULT_SOURCE.is_dir():
             raise ValueError("source must name the instructor notebooks (--source chapters/), got none")
         sources = [DEFAULT_SOURCE]
-    key_paths = list(dict.fromkeys(str(p.resolve()) for s in sources for p in _notebooks(s, "source")))
+    key_paths = list(dict.fromkeys(str(p.resolve()) for s in sources for p in notebooks(s, "source")))
     _load_keys(key_paths)
     keys = [_WORKER_KEYS[p] for p in key_paths]
     find_bwrap()
