@@ -16,6 +16,7 @@ Usage: OMP_NUM_THREADS=1 python benchmarks/bench_grading.py [--jobs 2] [--no-ott
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import random
@@ -77,7 +78,7 @@ def make_class(folder: Path, seed: int = 0) -> dict[str, str]:
     kinds = ["right"] * 12 + ["mixed"] * 8 + ["blank"] * 5 + ["forged", "replaced", "thief", "hidden", "endless"]
     written = {}
     for i, kind in enumerate(kinds):
-        nb = nbformat.from_dict(json.loads(nbformat.writes(issued)))
+        nb = copy.deepcopy(issued)
         if kind == "right":
             for old, new in RIGHT:
                 _replace(nb, old, new)
