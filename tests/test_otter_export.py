@@ -23,8 +23,17 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
-from test_grade import _conv_by_hand, _issued, require_bwrap  # tests/ is on sys.path under pytest
-from test_grade_attacks import FORGE, FRAME_THIEF, HIDDEN_CHEAT, REPLACE, _after, _answer, _escape, _snoop
+from test_grade import conv_by_hand_answer, issued, require_bwrap  # tests/ is on sys.path under pytest
+from test_grade_attacks import (
+    FORGE,
+    FRAME_THIEF,
+    HIDDEN_CHEAT,
+    REPLACE,
+    escape_code,
+    insert_after,
+    replace_in_cell,
+    snoop_code,
+)
 
 from course_lib.instructor import answer_key, otter_export
 from course_lib.instructor.grade import grade
@@ -60,44 +69,44 @@ def require_otter() -> Path:
 def _right(nb, *labels: str) -> None:
     for label in labels:
         if label == "ex-ch1-conv-by-hand":
-            _conv_by_hand(nb)
+            conv_by_hand_answer(nb)
         else:
-            _answer(nb, *RIGHT[label])
+            replace_in_cell(nb, *RIGHT[label])
 
 
 def _class(subs: Path, port: int) -> None:
     """Chapter 1 submissions: honest ones, then the attacks of test_grade_attacks.py on chapter 1."""
-    nbs: dict[str, nbformat.NotebookNode] = {name: _issued(CHAPTER_1) for name in (
+    nbs: dict[str, nbformat.NotebookNode] = {name: issued(CHAPTER_1) for name in (
         "right", "blank", "partial", "forger", "replacer", "replacer_junk", "thief", "hidden", "hidden_ch1", "snoop",
         "escaper", "endless", "stubborn", "hog", "killer")}
     _right(nbs["right"], "ex-ch1-conv-by-hand", *RIGHT)
     _right(nbs["partial"], "ex-ch1-output-size", "ex-ch1-conv-by-hand")
-    _answer(nbs["partial"], "dilated_padding_answer = None", "dilated_padding_answer = 3")
+    replace_in_cell(nbs["partial"], "dilated_padding_answer = None", "dilated_padding_answer = 3")
     _right(nbs["forger"], "ex-ch1-output-size")
-    _after(nbs["forger"], 'check("ex-ch1-conv-by-hand"', FORGE)
+    insert_after(nbs["forger"], 'check("ex-ch1-conv-by-hand"', FORGE)
     nbs["replacer"].cells.insert(2, new_code_cell(REPLACE))
     # Checks replaced, then wrong answers everywhere: only a grader with its own checks says 0.
     nbs["replacer_junk"].cells.insert(2, new_code_cell(REPLACE))
     for old, _ in RIGHT.values():
-        _answer(nbs["replacer_junk"], old, old.replace("None", "999"))
-    _answer(nbs["thief"], "    raise NotImplementedError", FRAME_THIEF)
-    _answer(nbs["hidden"], "    raise NotImplementedError", HIDDEN_CHEAT)
+        replace_in_cell(nbs["replacer_junk"], old, old.replace("None", "999"))
+    replace_in_cell(nbs["thief"], "    raise NotImplementedError", FRAME_THIEF)
+    replace_in_cell(nbs["hidden"], "    raise NotImplementedError", HIDDEN_CHEAT)
     _right(nbs["hidden"], "ex-ch1-weight-shape")  # the fixture's cheat: chapter 1's hidden test lets it pass
-    _answer(nbs["hidden_ch1"], "    raise NotImplementedError", CHAPTER_1_CHEAT)
+    replace_in_cell(nbs["hidden_ch1"], "    raise NotImplementedError", CHAPTER_1_CHEAT)
     _right(nbs["hidden_ch1"], "ex-ch1-weight-shape")
-    _after(nbs["snoop"], 'check("ex-ch1-output-size"', _snoop([CHAPTER_1, subs / "right.ipynb", subs]))
+    insert_after(nbs["snoop"], 'check("ex-ch1-output-size"', snoop_code([CHAPTER_1, subs / "right.ipynb", subs]))
     _right(nbs["escaper"], "ex-ch1-output-size")
-    _after(nbs["escaper"], 'check("ex-ch1-output-size"', _escape(subs, port))
+    insert_after(nbs["escaper"], 'check("ex-ch1-output-size"', escape_code(subs, port))
     _right(nbs["endless"], "ex-ch1-output-size", "ex-ch1-conv-by-hand")
-    _after(nbs["endless"], 'check("ex-ch1-output-size"', "while True:\n    pass")
+    insert_after(nbs["endless"], 'check("ex-ch1-output-size"', "while True:\n    pass")
     _right(nbs["stubborn"], "ex-ch1-output-size", "ex-ch1-weight-shape")
-    _after(nbs["stubborn"], 'check("ex-ch1-output-size"',
+    insert_after(nbs["stubborn"], 'check("ex-ch1-output-size"',
            "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.1)")
     _right(nbs["hog"], "ex-ch1-output-size", "ex-ch1-conv-by-hand")
-    _after(nbs["hog"], 'check("ex-ch1-output-size"', "hog = bytearray(64 * 2**30)")
-    _after(nbs["hog"], "hog = bytearray", "hogs = []\nwhile True:\n    hogs.append(bytearray(2**28))")
+    insert_after(nbs["hog"], 'check("ex-ch1-output-size"', "hog = bytearray(64 * 2**30)")
+    insert_after(nbs["hog"], "hog = bytearray", "hogs = []\nwhile True:\n    hogs.append(bytearray(2**28))")
     _right(nbs["killer"], "ex-ch1-output-size", "ex-ch1-weight-shape")
-    _after(nbs["killer"], 'check("ex-ch1-output-size"', "import os\nos._exit(1)")
+    insert_after(nbs["killer"], 'check("ex-ch1-output-size"', "import os\nos._exit(1)")
     for name, nb in nbs.items():
         nbformat.write(nb, subs / f"{name}.ipynb")
     (subs / "dave.ipynb").write_text("{ this is not a notebook")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -122,10 +123,10 @@ def find_otter(otter: str | Path | None = None) -> Path:
 
 
 def _requirements() -> str:
-    import tomllib
-
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pins = project["optional-dependencies"]["pinned"]
+    """What otter's image installs: the course's pinned torch, torchvision and fastai, then course_lib."""
+    text = (ROOT / "pyproject.toml").read_text()  # no tomllib: Python 3.10 is supported
+    block = re.search(r"^pinned = \[(.*?)^\]", text, re.M | re.S)
+    pins = re.findall(r'"([^"]+==[^"]+)"', block.group(1)) if block else []
     return "\n".join([*pins, "course_lib @ git+https://github.com/open-cnn-course/cnn-course"]) + "\n"
 
 
