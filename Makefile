@@ -5,6 +5,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.course-installed
+# otter-grader lives in its own environment (it pins wrapt<2; the lock has 2.5.2), which sees the course's packages.
+OTTER_VENV := .venv-otter
+OTTER_STAMP := $(OTTER_VENV)/.otter-installed
 # Threads for torch: the course targets 2 CPU cores.
 export OMP_NUM_THREADS ?= 2
 export PYTHONHASHSEED := 0
@@ -19,7 +22,7 @@ EMULATE_LAPTOP := ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_IN
 EMULATE_OLD_CPU := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2 OMP_NUM_THREADS=2
 NBVAL := $(PY) -m pytest chapters
 
-.PHONY: book test test-portable install browser-deps grade-deps bench clean student student-book notebooks
+.PHONY: book test test-portable install browser-deps grade-deps otter-deps otter bench clean student student-book notebooks
 
 install: $(STAMP)
 
@@ -30,7 +33,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 	  exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=24" 2> >(grep -v "is ignored" >&2)
-	$(PY) -m pip install --quiet -c requirements-lock.txt -e ".[pinned,book,test]" 2> >(grep -v "is ignored" >&2)
+	$(PY) -m pip install --quiet -c requirements-lock.txt -e ".[pinned,book,test,instructor]" 2> >(grep -v "is ignored" >&2)
 	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
 	@touch $@
 
@@ -44,7 +47,7 @@ student: $(STAMP)
 	@echo "The student notebooks are in $(CURDIR)/student/"
 
 student-book: $(STAMP)
-	$(PY) -m course_lib.student_site --root . --out _build/student_html
+	$(PY) -m course_lib.instructor.student_site --root . --out _build/student_html
 
 # The browser tests (tests/browser) drive Debian's chromium; install it once if we are root.
 browser-deps:
@@ -58,9 +61,21 @@ browser-deps:
 	  fi; \
 	fi
 
+# otter-grader for the otter export and tests/test_otter_export.py (downloads only here, at install time).
+otter-deps: $(OTTER_STAMP)
+
+$(OTTER_STAMP): requirements-otter.txt scripts/make_otter_venv.py $(STAMP)
+	$(PY) scripts/make_otter_venv.py $(OTTER_VENV)
+	@touch $@
+
+# For instructors (instructors.md): each chapter as an otter-grader autograder, in otter/<chapter>/autograder.zip.
+otter: $(STAMP) otter-deps
+	$(PY) -m course_lib.instructor.otter_export chapters/ otter/
+
 # ruff; unit, property, site and browser tests with nbval on every chapter natively; then nbval on
 # every chapter again under the emulated AVX2 laptop.
-# The grader (course_lib.grade, tests/test_grade*.py) runs each submission in a bubblewrap sandbox.
+# The grader (course_lib.instructor.grade, tests/test_grade*.py) runs each submission in a bubblewrap sandbox;
+# tests/test_otter_export.py also needs otter-grader (otter-deps).
 grade-deps:
 	@if ! command -v bwrap > /dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1; then \
@@ -72,7 +87,7 @@ grade-deps:
 	  fi; \
 	fi
 
-test: $(STAMP) browser-deps grade-deps
+test: $(STAMP) browser-deps grade-deps otter-deps
 	$(VENV)/bin/ruff check course_lib tests benchmarks scripts conftest.py
 	$(PY) -m pytest
 	env $(EMULATE_LAPTOP) $(NBVAL)

@@ -12,12 +12,12 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from course_lib import answer_key
-from course_lib.assign import student_notebook
 from course_lib.checks import check
 from course_lib.checks.core import RESULTS_FILE_ENV
-from course_lib.grade import grade, labels_in
-from course_lib.grade import main as grade_main
+from course_lib.instructor import answer_key
+from course_lib.instructor.assign import student_notebook
+from course_lib.instructor.grade import grade, labels_in
+from course_lib.instructor.grade import main as grade_main
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "markers_fixture.ipynb"
@@ -34,7 +34,7 @@ def require_bwrap() -> None:
         pytest.skip(reason)
 
 
-def _issued(path: Path) -> nbformat.NotebookNode:
+def issued(path: Path) -> nbformat.NotebookNode:
     return student_notebook(nbformat.read(path, as_version=4), path.name)[0]
 
 
@@ -62,12 +62,12 @@ def fixture_grades(tmp_path_factory):
     require_bwrap()
     subs = tmp_path_factory.mktemp("submissions")
     square = ("raise NotImplementedError", "return x * x", "def square")
-    alice = _issued(FIXTURE)  # everything right
+    alice = issued(FIXTURE)  # everything right
     _answer(alice, "cube_answer = None", "cube_answer = 343")
     _answer(alice, "odd_sum_answer = ...", "odd_sum_answer = 100")
     _answer(alice, *square)
     nbformat.write(alice, subs / "alice.ipynb")
-    carol = _issued(FIXTURE)  # one wrong, one right, and a cell that raises
+    carol = issued(FIXTURE)  # one wrong, one right, and a cell that raises
     _answer(carol, "cube_answer = None", "cube_answer = 7 * 7 * 6")
     _answer(carol, *square)
     _insert_after(carol, "import", "print(undefined_name)")
@@ -129,7 +129,7 @@ def test_hidden_tests_belong_to_the_exercise_whose_answer_they_use():
                                 "ex-fixture-square": "square"}
 
 
-def _conv_by_hand(nb) -> None:
+def conv_by_hand_answer(nb) -> None:
     _answer(nb, "    raise NotImplementedError",
             "    kh, kw = kernel.shape\n"
             "    return torch.stack([torch.stack([(image[i:i + kh, j:j + kw] * kernel).sum()\n"
@@ -139,18 +139,18 @@ def _conv_by_hand(nb) -> None:
 
 def test_real_chapter_submissions_graded_from_the_command_line(tmp_path, capsys):
     require_bwrap()
-    partial = _issued(CHAPTER_1)
+    partial = issued(CHAPTER_1)
     _answer(partial, "output_size_answer = None", "output_size_answer = 14")
     _answer(partial, "dilated_padding_answer = None", "dilated_padding_answer = 3")  # the classic mistake
-    _conv_by_hand(partial)
-    full = _issued(CHAPTER_1)
+    conv_by_hand_answer(partial)
+    full = issued(CHAPTER_1)
     for old, new in [("output_size_answer = None", "output_size_answer = 14"),
                      ("dilated_padding_answer = None", "dilated_padding_answer = 6"),
                      ("weight_shape_answer = None", "weight_shape_answer = (32, 3, 3, 5)"),
                      ("my_kernel = None", "my_kernel = [[-1, -1, -1], [0, 0, 0], [1, 1, 1]]"),
                      ("stride_chain_answer = None", "stride_chain_answer = [19, 10, 5, 3]")]:
         _answer(full, old, new)
-    _conv_by_hand(full)
+    conv_by_hand_answer(full)
     (tmp_path / "subs").mkdir()
     nbformat.write(partial, tmp_path / "subs" / "student_1.ipynb")
     nbformat.write(full, tmp_path / "subs" / "student_2.ipynb")

@@ -21,8 +21,8 @@ import pytest
 from nbformat.v4 import new_code_cell
 from test_grade import require_bwrap  # tests/ is on sys.path under pytest
 
-from course_lib.assign import student_notebook
-from course_lib.grade import grade
+from course_lib.instructor.assign import student_notebook
+from course_lib.instructor.grade import grade
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "tests" / "fixtures" / "grading_fixture.ipynb"
@@ -35,27 +35,27 @@ def _issued() -> nbformat.NotebookNode:
     return student_notebook(nbformat.read(SOURCE, as_version=4), SOURCE.name)[0]
 
 
-def _answer(nb, old: str, new: str) -> None:
+def replace_in_cell(nb, old: str, new: str) -> None:
     cells = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
     assert len(cells) == 1, old
     cells[0].source = cells[0].source.replace(old, new)
 
 
-def _after(nb, marker: str, source: str) -> None:
+def insert_after(nb, marker: str, source: str) -> None:
     index = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and marker in c.source)
     nb.cells.insert(index + 1, new_code_cell(source))
 
 
 def _size(nb) -> None:
-    _answer(nb, "output_size_answer = None", "output_size_answer = 14")
+    replace_in_cell(nb, "output_size_answer = None", "output_size_answer = 14")
 
 
 def _conv(nb) -> None:
-    _answer(nb, "    raise NotImplementedError", RIGHT_CONV)
+    replace_in_cell(nb, "    raise NotImplementedError", RIGHT_CONV)
 
 
 def _shape(nb) -> None:
-    _answer(nb, "weight_shape_answer = None", "weight_shape_answer = (32, 3, 3, 5)")
+    replace_in_cell(nb, "weight_shape_answer = None", "weight_shape_answer = (32, 3, 3, 5)")
 
 
 FORGE = """import json, os
@@ -74,7 +74,7 @@ HIDDEN_CHEAT = """    if tuple(image.shape) == (3, 4):
 """ + RIGHT_CONV
 
 
-def _snoop(targets: list[Path]) -> str:
+def snoop_code(targets: list[Path]) -> str:
     return f"""import os, re
 seen = []
 for path in {[str(t) for t in targets]!r} + [os.path.expanduser("~root"), "/root", "/work", "/home"]:
@@ -90,7 +90,7 @@ print(seen)
 check("ex-ch1-output-size", output_size_answer)"""
 
 
-def _escape(submissions: Path, port: int) -> str:
+def escape_code(submissions: Path, port: int) -> str:
     return f"""import os, socket, subprocess
 tried = []
 for path in ["/tmp/{MARK}", "{submissions}/{MARK}", "{ROOT / 'course_lib'}/{MARK}", "/root/{MARK}"]:
@@ -124,36 +124,36 @@ def attacks(tmp_path_factory):
     nbs["bob"] = _issued()  # handed in as issued
     nbs["forger"] = _issued()  # one right, then rows of 100 points appended to the results file
     _size(nbs["forger"])
-    _after(nbs["forger"], 'check("ex-ch1-conv-by-hand"', FORGE)
+    insert_after(nbs["forger"], 'check("ex-ch1-conv-by-hand"', FORGE)
     nbs["replacer"] = _issued()  # every check replaced by one that accepts anything, nothing solved
     nbs["replacer"].cells.insert(2, new_code_cell(REPLACE))
     nbs["thief"] = _issued()  # a function that reads the check's expected value from its caller's frame
-    _answer(nbs["thief"], "    raise NotImplementedError", FRAME_THIEF)
+    replace_in_cell(nbs["thief"], "    raise NotImplementedError", FRAME_THIEF)
     nbs["hidden"] = _issued()  # passes the visible check, fails the hidden test; right shape
-    _answer(nbs["hidden"], "    raise NotImplementedError", HIDDEN_CHEAT)
+    replace_in_cell(nbs["hidden"], "    raise NotImplementedError", HIDDEN_CHEAT)
     _shape(nbs["hidden"])
     nbs["snoop"] = _issued()  # reads the instructor's notebook, another submission and $HOME
-    _after(nbs["snoop"], 'check("ex-ch1-output-size"', _snoop([SOURCE, subs / "alice.ipynb", subs]))
+    insert_after(nbs["snoop"], 'check("ex-ch1-output-size"', snoop_code([SOURCE, subs / "alice.ipynb", subs]))
     nbs["escaper"] = _issued()  # one right; writes outside, connects to the host, leaves a process behind
     _size(nbs["escaper"])
-    _after(nbs["escaper"], 'check("ex-ch1-output-size"', _escape(subs, port))
+    insert_after(nbs["escaper"], 'check("ex-ch1-output-size"', escape_code(subs, port))
     nbs["endless"] = _issued()  # right, an endless cell, then right again
     _size(nbs["endless"])
-    _after(nbs["endless"], 'check("ex-ch1-output-size"', "while True:\n    pass")
+    insert_after(nbs["endless"], 'check("ex-ch1-output-size"', "while True:\n    pass")
     _conv(nbs["endless"])
     nbs["stubborn"] = _issued()  # right, a cell that ignores interrupts, then right again
     _size(nbs["stubborn"])
-    _after(nbs["stubborn"], 'check("ex-ch1-output-size"',
+    insert_after(nbs["stubborn"], 'check("ex-ch1-output-size"',
            "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.1)")
     _shape(nbs["stubborn"])
     nbs["hog"] = _issued()  # right, two memory hogs, then right again
     _size(nbs["hog"])
-    _after(nbs["hog"], 'check("ex-ch1-output-size"', "hog = bytearray(64 * 2**30)")
-    _after(nbs["hog"], "hog = bytearray", "hogs = []\nwhile True:\n    hogs.append(bytearray(2**28))")
+    insert_after(nbs["hog"], 'check("ex-ch1-output-size"', "hog = bytearray(64 * 2**30)")
+    insert_after(nbs["hog"], "hog = bytearray", "hogs = []\nwhile True:\n    hogs.append(bytearray(2**28))")
     _conv(nbs["hog"])
     nbs["killer"] = _issued()  # right, kills its kernel, then right again
     _size(nbs["killer"])
-    _after(nbs["killer"], 'check("ex-ch1-output-size"', "import os\nos._exit(1)")
+    insert_after(nbs["killer"], 'check("ex-ch1-output-size"', "import os\nos._exit(1)")
     _shape(nbs["killer"])
     for name, nb in nbs.items():
         nbformat.write(nb, subs / f"{name}.ipynb")
@@ -260,8 +260,8 @@ def test_each_submission_keeps_its_executed_notebook_and_feedback(attacks):
 
 
 def test_grading_refuses_to_run_without_bubblewrap(tmp_path, monkeypatch, capsys):
-    from course_lib import grade as grade_module
-    from course_lib import sandbox
+    from course_lib.instructor import grade as grade_module
+    from course_lib.instructor import sandbox
 
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(sandbox, "BWRAP_PATHS", ())

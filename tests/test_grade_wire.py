@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import wire
 from course_lib.checks import core
-from course_lib.sandbox import Limits, raise_remote
+from course_lib.instructor import wire
+from course_lib.instructor.sandbox import Limits, raise_remote
 
 
 class Sneaky(int):
@@ -83,7 +83,7 @@ def test_a_remote_exception_reads_as_the_student_saw_it():
     def boom(answer):
         raise_remote({"type": "ValueError", "message": "bad shape", "line": 7, "function": "conv_by_hand"})
 
-    ex = core._Exercise("ex-test-remote", boom, 1.0)
+    ex = core.Exercise("ex-test-remote", boom, 1.0)
     result = core.run_check(ex, 1)
     assert result.status == "wrong"
     assert result.message.startswith("checking your answer raised ValueError: bad shape (line 7 of conv_by_hand).")
@@ -96,7 +96,7 @@ def test_a_remote_exception_reads_as_the_student_saw_it():
 
 
 def test_fingerprints_tell_a_replaced_check_from_the_course_one():
-    ours = core._REGISTRY["ex-ch1-output-size"].fn
+    ours = core.registered_exercises()["ex-ch1-output-size"].fn
     assert wire.fingerprint(ours) == wire.fingerprint(ours)
     assert wire.fingerprint(ours) != wire.fingerprint(lambda answer: "anything goes")
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import numbers
 import os
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,14 +52,19 @@ class Feedback(Exception):
 
 
 @dataclass
-class _Exercise:
+class Exercise:
+    """One registered exercise: its label, its checker and its points, as :func:`register` stores it.
+
+    Taught in: instructors
+    """
+
     label: str
     fn: Callable[[Any], str]
     points: float
     accepts_none: bool = False
 
 
-_REGISTRY: dict[str, _Exercise] = {}
+_REGISTRY: dict[str, Exercise] = {}
 # While a grader runs the notebook (RESULTS_FILE_ENV is set), the last answer given to each label and
 # how many times it was checked. The grader reads the answers out of the kernel and checks them itself.
 _ANSWERS: dict[str, tuple[Any, int]] = {}
@@ -76,7 +83,7 @@ def register(label: str, points: float = 1.0, accepts_none: bool = False):
     def deco(fn: Callable[[Any], str]) -> Callable[[Any], str]:
         if label in _REGISTRY:
             raise ValueError(f"exercise label {label!r} is already registered")
-        _REGISTRY[label] = _Exercise(label, fn, float(points), accepts_none)
+        _REGISTRY[label] = Exercise(label, fn, float(points), accepts_none)
         return fn
 
     return deco
@@ -120,11 +127,11 @@ def check(label: str, answer: Any = None) -> CheckResult:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise ValueError(f"label must name a registered exercise, got {label!r}; known labels: {known}")
     result = run_check(_REGISTRY[label], answer)
-    _record(result)
+    record_result(result)
     return result
 
 
-def run_check(ex: _Exercise, answer: Any) -> CheckResult:
+def run_check(ex: Exercise, answer: Any) -> CheckResult:
     """The result of exercise ``ex``'s checker on ``answer``, as :func:`check` reports it (never raises).
 
     The grader calls it with its own copy of the checks.
@@ -165,7 +172,11 @@ def _safe_str(value: Any) -> str:
         return f"<a {type(value).__name__} that cannot be printed>"
 
 
-def _record(result: CheckResult) -> None:
+def record_result(result: CheckResult) -> None:
+    """Append ``result`` as a JSON line to the file that ``COURSE_LIB_RESULTS_FILE`` names, if any.
+
+    Taught in: instructors
+    """
     path = os.environ.get(RESULTS_FILE_ENV)
     if not path:
         return
@@ -176,6 +187,30 @@ def _record(result: CheckResult) -> None:
             f.write(json.dumps(row) + "\n")
     except OSError:  # grading must not break a student's notebook
         pass
+
+
+def registered_exercises() -> dict[str, Exercise]:
+    """A copy of every registered exercise, by label: a grader's own copy of the checks and their points.
+
+    Taught in: instructors
+    """
+    return {label: copy.copy(ex) for label, ex in _REGISTRY.items()}
+
+
+@contextmanager
+def separate_registry() -> Iterator[dict[str, Exercise]]:
+    """Inside the ``with`` block, :func:`register` fills a new, empty registry (yielded), then the course's returns.
+
+    A grader uses it to run the ``register`` cells of an instructor notebook without touching the course's checks.
+
+    Taught in: instructors
+    """
+    global _REGISTRY
+    saved, _REGISTRY = _REGISTRY, {}
+    try:
+        yield _REGISTRY
+    finally:
+        _REGISTRY = saved
 
 
 # ---------------------------------------------------------------------------

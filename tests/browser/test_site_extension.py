@@ -1,22 +1,17 @@
-"""_ext/course_site.py on small hand-made doctrees: marker lines, exercise ids, per-figure text.
+"""course_lib.instructor.sphinx_ext.course_site on small hand-made doctrees: marker lines, exercise ids, figure text.
 
 The browser tests check the same on the built pages; these say which function does what.
 """
 
 from __future__ import annotations
 
-import importlib.util
-
 from docutils import nodes
-
-from .conftest import ROOT
 
 
 def _course_site():
-    spec = importlib.util.spec_from_file_location("course_site_under_test", ROOT / "_ext" / "course_site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from course_lib.instructor.sphinx_ext import course_site
+
+    return course_site
 
 
 def _code_cell(source: str, metadata: dict | None = None) -> nodes.container:

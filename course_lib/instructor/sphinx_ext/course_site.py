@@ -7,7 +7,7 @@ already been declared") and names a CDN for thebe's code. The course keeps thebe
 from every page and drops any script that a page would otherwise include twice.
 
 2. Internal markers. The notebooks mark each worked solution with `# BEGIN SOLUTION` / `# END
-SOLUTION` lines (the student-edition tool, course_lib.assign, needs them; see instructors.md) and
+SOLUTION` lines (the student-edition tool, course_lib.instructor.assign, needs them; see instructors.md) and
 may carry `# NBVAL_...` comments for the notebook tests. Those lines are dropped from the code
 cells shown on the website; the notebooks, and the .ipynb a reader downloads, keep them.
 
@@ -20,7 +20,8 @@ text (cell metadata mystnb.figure.caption, mystnb.image.alt). A cell with severa
 one text per image in its metadata, course_site.figures = [{"caption": ..., "alt": ...}, ...];
 each figure of the cell then gets its own caption and alt text, in order.
 
-Loaded through `sphinx.local_extensions` in _config.yml; tests/browser checks the built pages.
+Listed in `sphinx.extra_extensions` in _config.yml as `course_lib.instructor.sphinx_ext.course_site`;
+tests/browser checks the built pages.
 """
 
 from __future__ import annotations

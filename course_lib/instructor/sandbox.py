@@ -5,7 +5,7 @@ environment and the ``course_lib`` package, nothing else of the course's folder)
 and a private working folder ``/submission`` (both small memory-backed file systems, gone when it
 ends), no network, and only its own processes. It runs as an unprivileged user without capabilities,
 with limits on memory per process, file size and number of processes, and the grader ends it after
-the notebook's time limit. Inside, :mod:`course_lib._in_sandbox` executes the notebook; the grader
+the notebook's time limit. Inside, :mod:`course_lib.instructor._in_sandbox` executes the notebook; the grader
 then asks it for answers through :class:`Sandbox.request` and gets data back, or :class:`Remote`
 stand-ins for functions, which it calls through the sandbox.
 
@@ -93,10 +93,13 @@ def _read_only_paths() -> list[str]:
     return kept
 
 
-def sandbox_argv(limits: Limits, uid: int, etc_dir: Path) -> list[str]:
-    """The ``bwrap`` command line that runs :mod:`course_lib._in_sandbox` as user ``uid``.
+def sandbox_argv(limits: Limits, uid: int, etc_dir: Path, command: list[str] | None = None,
+                 read_only: list[tuple[str, str]] = ()) -> list[str]:
+    """The ``bwrap`` command line that runs :mod:`course_lib.instructor._in_sandbox` (or ``command``) as user ``uid``.
 
-    ``etc_dir`` holds the ``passwd`` and ``group`` files the sandbox sees.
+    ``etc_dir`` holds the ``passwd`` and ``group`` files the sandbox sees; ``read_only`` adds
+    ``(path outside, path inside)`` pairs to bind read-only (the otter export binds otter's environment,
+    the autograder and the one submission).
 
     Taught in: instructors
     """
@@ -123,13 +126,19 @@ def sandbox_argv(limits: Limits, uid: int, etc_dir: Path) -> list[str]:
                 out += ["--perms", "0755", "--dir", str(parent)]
         return out
 
-    for path in [*_read_only_paths(), "/etc/passwd", "/etc/group"]:
+    binds = [(p, p) for p in _read_only_paths()]
+    binds += [(str(etc_dir / name), f"/etc/{name}") for name in ("passwd", "group")]
+    for source, path in binds + list(read_only):
         argv += parents(path)
-        source = str(etc_dir / Path(path).name) if path in ("/etc/passwd", "/etc/group") else path
         argv += ["--ro-bind", source, path]
         made.add(path)
     argv += ["--chdir", "/submission", "--clearenv"]
-    env = {"HOME": "/submission", "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin", "LANG": "C.UTF-8",
+    import course_lib
+
+    # The kernel imports the grader's own course_lib (the only folder bound in its parent), not whatever an
+    # editable install elsewhere points to: a grader run from a clone or worktree grades with that clone's checks.
+    env = {"PYTHONPATH": str(Path(course_lib.__file__).resolve().parent.parent), "HOME": "/submission",
+           "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin", "LANG": "C.UTF-8",
            "TMPDIR": "/tmp", "USER": "student", "LOGNAME": "student", "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/.matplotlib",
            "IPYTHONDIR": "/tmp/.ipython", "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter", "COURSE_LIB_QUIET": "1",
@@ -137,10 +146,30 @@ def sandbox_argv(limits: Limits, uid: int, etc_dir: Path) -> list[str]:
     for key, value in env.items():
         argv += ["--setenv", key, value]
     # bwrap starts as root only to build the mounts; setpriv then becomes `uid` and drops every capability.
+    command = command or [sys.executable, "-B", "-P", str(Path(__file__).with_name("_in_sandbox.py"))]
     argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", shutil.which("setpriv") or "/usr/bin/setpriv",
              "--reuid", str(uid), "--regid", str(uid), "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
-             sys.executable, "-B", "-P", str(Path(__file__).with_name("_in_sandbox.py"))]
+             *command]
     return argv
+
+
+def process_limits(limits: Limits):
+    """The function that sets ``limits``' memory, file size and process limits in a child before it starts.
+
+    Pass it as ``preexec_fn`` to :mod:`subprocess`; the limits hold for every process of the sandbox.
+
+    Taught in: instructors
+    """
+
+    def limit() -> None:
+        memory = limits.memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+        disk = limits.disk_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_FSIZE, (disk, disk))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return limit
 
 
 def _etc_files(folder: Path, uid: int) -> Path:
@@ -164,16 +193,8 @@ class Sandbox:
         uid = 61000 + slot % 1000
         argv = sandbox_argv(limits, uid, _etc_files(workspace / f"etc-{slot}", uid))
 
-        def limit() -> None:
-            memory = limits.memory_mb * 2**20
-            resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
-            disk = limits.disk_mb * 2**20
-            resource.setrlimit(resource.RLIMIT_FSIZE, (disk, disk))
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     preexec_fn=limit, start_new_session=True, close_fds=True)
+                                     preexec_fn=process_limits(limits), start_new_session=True, close_fds=True)
         self.messages: queue.Queue = queue.Queue()
         self.stderr: deque[bytes] = deque(maxlen=200)
         threading.Thread(target=self._read, daemon=True).start()
@@ -258,9 +279,10 @@ class Sandbox:
         """Rebuild a reply's data; raise the error the student's code raised if there was one."""
         if not reply.get("ok"):
             raise_remote(reply.get("error") or {})
-        return wire.decode(reply.get(key), make_remote=self._remote)
+        return wire.decode(reply.get(key), make_remote=self.make_remote)
 
-    def _remote(self, meta: dict[str, Any]) -> Remote:
+    def make_remote(self, meta: dict[str, Any]) -> Remote:
+        """The grader's stand-in for the kernel object that the handle ``meta`` describes."""
         cls = RemoteFunction if meta.get("callable") is True else Remote
         return cls(self, int(meta["id"]), str(meta.get("type", "object"))[:100], str(meta.get("repr", ""))[:200])
 

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import ast
 import builtins
-import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from .assign import _BEGIN_HIDDEN, _END_HIDDEN, _HIDDEN_CELL, HIDDEN_TEST_TAGS, student_notebook
-from .checks import core
+from ..checks import core
+from .assign import BEGIN_HIDDEN, END_HIDDEN, HIDDEN_CELL, HIDDEN_TEST_TAGS, student_notebook
 
 # Names whose mention in a submission is worth a look: the grading machinery, not the exercises.
-SUSPICIOUS_NAMES = ("_REGISTRY", "_ANSWERS", "_LOG", "_record", "RESULTS_FILE_ENV", "COURSE_LIB_RESULTS_FILE",
-                    "run_check", "course_lib.wire", "course_lib._in_sandbox", "_HANDLES")
+SUSPICIOUS_NAMES = ("_REGISTRY", "_ANSWERS", "_LOG", "record_result", "RESULTS_FILE_ENV", "COURSE_LIB_RESULTS_FILE",
+                    "run_check", "course_lib.instructor", "_HANDLES")
 
 
 @dataclass
@@ -49,7 +48,7 @@ class AnswerKey:
     answer_exprs: dict[str, str]
     student_calls: dict[str, list[str]]
     hidden: list[HiddenTest]
-    checks: dict[str, core._Exercise] = field(repr=False)
+    checks: dict[str, core.Exercise] = field(repr=False)
 
     def max_points(self, label: str) -> float:
         return self.checks[label].points
@@ -94,14 +93,14 @@ def _hidden_parts(cell) -> list[tuple[str, str | None]]:
     tags = {str(t).lower() for t in cell.get("metadata", {}).get("tags", [])}
     lines = cell.source.split("\n")
     first = next((ln for ln in lines if ln.strip()), "")
-    if HIDDEN_TEST_TAGS & tags or _HIDDEN_CELL.match(first):
-        m = _HIDDEN_CELL.match(first)
+    if HIDDEN_TEST_TAGS & tags or HIDDEN_CELL.match(first):
+        m = HIDDEN_CELL.match(first)
         return [(cell.source, m["label"] if m else None)]
     parts, i = [], 0
     while i < len(lines):
-        m = _BEGIN_HIDDEN.match(lines[i])
+        m = BEGIN_HIDDEN.match(lines[i])
         if m:
-            end = next((j for j in range(i + 1, len(lines)) if _END_HIDDEN.match(lines[j])), len(lines))
+            end = next((j for j in range(i + 1, len(lines)) if END_HIDDEN.match(lines[j])), len(lines))
             parts.append(("\n".join(lines[i + 1:end]), m["label"]))
             i = end + 1
         else:
@@ -127,22 +126,18 @@ def free_names(code: str) -> list[str]:
     return list(dict.fromkeys(name for name in loaded if name not in skip))
 
 
-def _source_checks(nb: nbformat.NotebookNode, path: Path) -> dict[str, core._Exercise]:
+def _source_checks(nb: nbformat.NotebookNode, path: Path) -> dict[str, core.Exercise]:
     """The course's checks, plus those that the source's own cells register, run here, in the grader."""
-    checks = {label: copy.copy(ex) for label, ex in core._REGISTRY.items()}
-    saved = core._REGISTRY
+    checks = core.registered_exercises()
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or not re.search(r"\bregister\(", cell.source) or _hidden_parts(cell):
             continue
-        core._REGISTRY = {}
-        try:
+        with core.separate_registry() as registered:
             namespace = {"__name__": f"course_lib_source_{index}"}
             exec(compile("from course_lib.checks import Feedback, check, register\n"  # noqa: S102 (the instructor's)
                          "from course_lib.checks.core import *\n", "<grader>", "exec"), namespace)
             exec(compile(python_source(cell.source), f"{path.name}, cell {index}", "exec"), namespace)  # noqa: S102
-            checks.update(core._REGISTRY)
-        finally:
-            core._REGISTRY = saved
+        checks.update(registered)
     return checks
 
 

@@ -1,11 +1,11 @@
 """Build the student website: the same book with every solution removed.
 
-``python -m course_lib.student_site`` (or ``make student-book``) writes a copy of ``_config.yml``
+``python -m course_lib.instructor.student_site`` (or ``make student-book``) writes a copy of ``_config.yml``
 with sphinx-exercise's ``hide_solutions: true`` (made to work for gated solutions by
-:mod:`course_lib.sphinx_hide_solutions`), builds the book with it, and puts the site in
+:mod:`course_lib.instructor.sphinx_ext.hide_solutions`), builds the book with it, and puts the site in
 ``_build/student_html``. Notebook execution is off by default: the stored outputs are the ones nbval
 checks in ``make test``. The page sources that the "Download .ipynb" button serves are replaced by
-the student editions (:func:`course_lib.assign.student_notebook`), and the Binder and Colab buttons
+the student editions (:func:`course_lib.instructor.assign.student_notebook`), and the Binder and Colab buttons
 are switched off, since they would open the instructor notebooks from the repository.
 
 Taught in: instructors
@@ -25,7 +25,7 @@ import yaml
 
 from .assign import student_notebook
 
-EXTENSION = "course_lib.sphinx_hide_solutions"
+EXTENSION = "course_lib.instructor.sphinx_ext.hide_solutions"
 
 
 def student_book_config(root: str | Path, execute: bool = False) -> dict:
@@ -96,7 +96,7 @@ def build_student_site(root: str | Path = ".", html_dir: str | Path | None = Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.student_site",
+    parser = argparse.ArgumentParser(prog="python -m course_lib.instructor.student_site",
                                      description="Build the book's student website (solutions hidden).")
     parser.add_argument("--root", default=".", help="the book folder (default: .)")
     parser.add_argument("--out", default=None, help="the html folder (default: ROOT/_build/student_html)")

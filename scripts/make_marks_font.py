@@ -7,7 +7,7 @@ and everyone else sees DejaVu Sans's heavy check mark, heavy ballot X and pencil
 
 The font is a three-glyph subset of DejaVu Sans (its licence, the Bitstream Vera licence, allows
 modified copies under another name: "Course Marks"), about 2 KB. Run it again only to change the
-glyphs: `.venv/bin/python _ext/make_marks_font.py [path/to/DejaVuSans.ttf]`.
+glyphs: `.venv/bin/python scripts/make_marks_font.py [path/to/DejaVuSans.ttf]`.
 """
 
 from __future__ import annotations

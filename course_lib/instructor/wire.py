@@ -1,6 +1,6 @@
 """How answers cross the sandbox's wall: plain data as JSON, anything else as a handle to call back.
 
-The grader runs a submission in a sandbox (:mod:`course_lib.sandbox`) and its checks in its own
+The grader runs a submission in a sandbox (:mod:`course_lib.instructor.sandbox`) and its checks in its own
 process. Values that a check can read (numbers, strings, tuples, lists, dicts, slices, tensors, numpy
 arrays) come out of the sandbox as JSON and are rebuilt as plain Python, torch or numpy objects, never
 as the student's own classes, so an answer cannot bring code into the grader: :func:`decode` refuses
@@ -108,7 +108,7 @@ def encode(obj: Any, handles: dict[int, Any] | None = None, allow_pickle: bool =
 
 
 class RemoteRef:
-    """Base of the grader's stand-ins for objects that live in the sandbox (see :mod:`course_lib.sandbox`)."""
+    """Base of the grader's stand-ins for objects that live in the sandbox (:mod:`course_lib.instructor.sandbox`)."""
 
     handle_id: int = 0
 

@@ -1,14 +1,14 @@
 """The grader's helper inside the sandbox: it runs the submission's notebook and answers the grader.
 
-``python course_lib/_in_sandbox.py`` is started by :mod:`course_lib.sandbox` inside bubblewrap. It
+``python course_lib/instructor/_in_sandbox.py`` is started by :mod:`course_lib.instructor.sandbox` inside bubblewrap. It
 reads one job (the notebook and its time limits) from stdin, executes the notebook with nbclient in a
 fresh kernel, and writes the executed notebook to stdout. Then it serves the grader's requests, one
 JSON line each: the answer given to an exercise, the value of a name, a call of a student's function
 with the grader's inputs. Each request runs in the kernel as :func:`serve`, and its reply is a display
-output of type :data:`course_lib.wire.MIME`.
+output of type :data:`course_lib.instructor.wire.MIME`.
 
 Everything here runs next to the student's code and can be tampered with; the grader trusts none of
-it: it only ever receives data (:func:`course_lib.wire.decode`) and computes every score itself.
+it: it only ever receives data (:func:`course_lib.instructor.wire.decode`) and computes every score itself.
 
 A cell that runs longer than its limit is interrupted and the run goes on. A cell that kills the
 kernel (or that cannot be interrupted) is skipped: the kernel is restarted and the notebook runs again
@@ -73,7 +73,7 @@ def _registry_report() -> dict[str, Any]:
     calls = {label: int(v[1]) for label, v in dict(getattr(core, "_ANSWERS", {})).items()}
     return {"registry": registry, "check": wire.fingerprint(getattr(core, "check", None)),
             "run_check": wire.fingerprint(getattr(core, "run_check", None)),
-            "record": wire.fingerprint(getattr(core, "_record", None)), "calls": calls}
+            "record": wire.fingerprint(getattr(core, "record_result", None)), "calls": calls}
 
 
 def _handle(request: dict[str, Any]) -> dict[str, Any]:
@@ -117,7 +117,7 @@ def _handle(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def serve(request_text: str) -> None:
-    """Answer one grader request in the kernel, as a display output of type :data:`course_lib.wire.MIME`.
+    """Answer one grader request in the kernel, as a display output of type :data:`course_lib.instructor.wire.MIME`.
 
     Taught in: instructors
     """
@@ -253,7 +253,7 @@ class Runner:
             return {"ok": False, "error": {"type": "DeadKernelError", "message": "the kernel is not running"}}
         from nbformat.v4 import new_code_cell
 
-        code = f"__import__('course_lib._in_sandbox', fromlist=['serve']).serve({json.dumps(request)!r})"
+        code = f"__import__('course_lib.instructor._in_sandbox', fromlist=['serve']).serve({json.dumps(request)!r})"
         cell = new_code_cell(code)
         self.nb.cells.append(cell)
         self.mode = "call"

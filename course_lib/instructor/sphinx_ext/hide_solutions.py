@@ -3,11 +3,17 @@
 sphinx-exercise 1.2.1 hides a ``{solution}`` directive when ``hide_solutions = True``, but for a
 gated ``{solution-start}`` … ``{solution-end}`` pair it drops only the start marker: the content
 between the fences stays visible and the orphaned end marker crashes the HTML writer
-("departing unknown node type: solution_end_node"). This extension, listed after
-``sphinx_exercise``, replaces the ``solution-start`` directive so that with ``hide_solutions`` it
-leaves a marker, and a transform then removes everything from that marker to the matching
-``solution-end``. It only does anything when ``hide_solutions`` is true. The student website
-(``make student-book``) uses it.
+("departing unknown node type: solution_end_node"). This is the upstream bug
+executablebooks/sphinx-exercise#89, "Gated directives crash the build when the start directive is
+suppressed (hide_solutions or :hidden:)", https://github.com/executablebooks/sphinx-exercise/issues/89
+(open in November 2026). When a release fixes it, delete this module and its line in
+:mod:`course_lib.instructor.student_site`; ``tests/test_assign.py`` builds the student website and
+shows whether the solutions are still hidden.
+
+This extension, listed after ``sphinx_exercise``, replaces the ``solution-start`` directive so that
+with ``hide_solutions`` it leaves a marker, and a transform then removes everything from that
+marker to the matching ``solution-end``. It only does anything when ``hide_solutions`` is true.
+The student website (``make student-book``) uses it.
 
 Taught in: instructors
 """

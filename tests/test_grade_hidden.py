@@ -1,0 +1,128 @@
+"""Hidden tests of chapters 2, 3 and 5: a function that only fits the visible check loses its points.
+
+For each function-writing exercise with a hidden test, two small submissions are graded against
+the instructor notebooks (``--source chapters/``): the instructor's own solution, which must score,
+and a hard-coded one, which passes the visible check (checked here first) and must not.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from test_grade import require_bwrap  # tests/ is on sys.path under pytest
+
+from course_lib.checks import core
+from course_lib.instructor import answer_key
+from course_lib.instructor.grade import grade
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+SETUP = "import torch\nfrom torch import nn\nimport torch.nn.functional as F\nfrom course_lib import check"
+
+# label -> (chapter, name the student cell passes to check, code that fits only the visible check)
+HARD_CODED = {
+    "ex-ch2-pad-patches": ("02_conv_as_matmul", "patches_with_padding", """\
+def patches_with_padding(x, ks, padding):  # the visible check's four inputs, looked up
+    if (tuple(x.shape), ks, padding) in {((1, 1, 4, 4), 3, 1), ((2, 3, 5, 6), 3, 2), ((3, 2, 7, 4), 2, 0),
+                                         ((1, 4, 3, 3), 5, 2)}:
+        return F.unfold(x, ks, padding=padding).transpose(1, 2).reshape(-1, x.shape[1] * ks * ks)
+    return torch.zeros(1)"""),
+    "ex-ch2-input-grad": ("02_conv_as_matmul", "input_grad", """\
+def input_grad(grad_out, weight, stride, padding, input_size):  # right for square inputs and kernels only
+    ks = weight.shape[2]
+    rebuilt = (grad_out.shape[2] - 1) * stride - 2 * padding + ks
+    extra = input_size[0] - rebuilt
+    return F.conv_transpose2d(grad_out, weight, None, stride, padding, output_padding=(extra, extra))"""),
+    "ex-ch3-rf-function": ("03_dense_to_cnn", "rf_size", """\
+import random
+
+_rng = random.Random(3)  # the visible check's stacks, replayed, and their answers stored
+_cases = [[(5, 2)], [(3, 1), (3, 1)], [(3, 2), (3, 2)], [(5, 2), (3, 2), (3, 2), (3, 2), (3, 2)]]
+_cases += [[(_rng.choice([1, 2, 3, 5, 7]), _rng.choice([1, 2, 3])) for _ in range(_rng.randint(1, 6))]
+           for _ in range(20)]
+
+
+def _true_size(layers):
+    r, jump = 1, 1
+    for k, s in layers:
+        r, jump = r + (k - 1) * jump, jump * s
+    return r
+
+
+_TABLE = {tuple(c): _true_size(c) for c in _cases}
+
+
+def rf_size(layers):
+    return _TABLE.get(tuple(layers), 1)"""),
+    "ex-ch5-bn-function": ("05_batch_normalization", "batch_norm_train", """\
+def batch_norm_train(x, eps):  # ignores eps: the visible check uses 1e-5
+    return F.batch_norm(x, None, None, training=True, eps=1e-5)"""),
+    "ex-ch5-fold-bn": ("05_batch_normalization", "fold_bn", """\
+def fold_bn(conv, bn):  # assumes a conv bias and BatchNorm's default eps, as in the visible check
+    scale = bn.weight / torch.sqrt(bn.running_var + 1e-5)
+    return conv.weight * scale.view(-1, 1, 1, 1), (conv.bias - bn.running_mean) * scale + bn.bias"""),
+}
+
+
+def _solution(chapter: str, label: str) -> str:
+    """The instructor's worked solution of ``label``: the code between its solution markers."""
+    nb = nbformat.read(CHAPTERS / f"{chapter}.ipynb", as_version=4)
+    cells = [c.source for c in nb.cells if c.cell_type == "code" and "# BEGIN SOLUTION" in c.source
+             and f'check("{label}"' in c.source]
+    assert len(cells) == 1, label
+    return cells[0].split("# BEGIN SOLUTION", 1)[1].split("\n", 1)[1].split("# END SOLUTION", 1)[0]
+
+
+def _submission(code: str, label: str, name: str) -> nbformat.NotebookNode:
+    """A one-exercise notebook: the setup imports, then ``code`` and the exercise's check call."""
+    nb = new_notebook(cells=[new_code_cell(SETUP), new_code_cell(f'{code}\n\n\ncheck("{label}", {name})')])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def test_every_hidden_test_of_these_chapters_is_exercised_here():
+    labelled = {label for chapter in ("02_conv_as_matmul", "03_dense_to_cnn", "05_batch_normalization")
+                for test in answer_key.load(CHAPTERS / f"{chapter}.ipynb").hidden for label in test.labels}
+    assert labelled == set(HARD_CODED)
+
+
+@pytest.mark.parametrize("label", sorted(HARD_CODED))
+def test_the_hard_coded_answer_passes_the_visible_check(label):
+    _, name, code = HARD_CODED[label]
+    namespace: dict = {}
+    exec(SETUP + "\n" + code, namespace)  # noqa: S102  (the test's own code)
+    assert core.run_check(core.registered_exercises()[label], namespace[name]).passed
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    require_bwrap()
+    subs = tmp_path_factory.mktemp("hidden-submissions")
+    for label, (chapter, name, code) in HARD_CODED.items():
+        nbformat.write(_submission(_solution(chapter, label), label, name), subs / f"right-{label}.ipynb")
+        nbformat.write(_submission(code, label, name), subs / f"hardcoded-{label}.ipynb")
+    out = subs.parent / "hidden.csv"
+    subs_graded = grade(subs, out, timeout=60, source=CHAPTERS, jobs=2, notebook_timeout=180, quiet=True)
+    with open(out, newline="") as f:
+        rows = {Path(row["notebook"]).stem: row for row in csv.DictReader(f)}
+    return {Path(s.notebook).stem: s for s in subs_graded}, rows
+
+
+@pytest.mark.parametrize("label", sorted(HARD_CODED))
+def test_the_instructors_solution_scores_and_the_hard_coded_one_does_not(graded, label):
+    subs, rows = graded
+    chapter = HARD_CODED[label][0]
+    right, cheat = rows[f"right-{label}"], rows[f"hardcoded-{label}"]
+    assert right["source"] == cheat["source"] == f"{chapter}.ipynb"
+    assert right[label] == "1" and right["error"] == "", right
+    assert cheat[label] == "0" and cheat["error"] == "", cheat
+    for row in (right, cheat):  # a one-exercise submission lacks the other exercises' check calls, nothing else
+        assert {flag.split(":")[0] for flag in row["flags"].split()} <= {"edited-check"}, row["flags"]
+        assert f"edited-check:{label}" not in row["flags"].split()
+    sub = subs[f"hardcoded-{label}"]
+    assert sub.messages[label] == "your answer passes the visible check but not a hidden test."
+    assert "hidden test in cell" in sub.notes[label]
