@@ -17,10 +17,10 @@ from course_lib import (
     conv2d_matmul,
     conv_matrix,
     im2col_bytes,
-    release_workspace,
     simple_cnn,
     use_matmul_convs,
 )
+from course_lib.matmul import release_workspace
 
 
 @st.composite
