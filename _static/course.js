@@ -98,7 +98,7 @@
   }
 
   onReady(() => {
-    if (!document.querySelector("div.math")) return;
+    if (!document.querySelector("div.math, span.math")) return;
     const whenTypeset = () => {
       const startup = window.MathJax && window.MathJax.startup;
       if (startup && startup.promise) startup.promise.then(markWideMath);
