@@ -65,6 +65,13 @@ def source_of(docname: str) -> Path | None:
     return None
 
 
+def numbered_docnames() -> list[str]:
+    """The documents of the parts of the table of contents marked ``numbered: true`` (the chapters)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [entry["file"] for part in toc.get("parts", []) if part.get("numbered")
+            for entry in part.get("chapters", [])]
+
+
 def notebook_docnames() -> list[str]:
     return [d for d in toc_docnames() if (src := source_of(d)) is not None and src.suffix == ".ipynb"]
 
@@ -72,6 +79,8 @@ def notebook_docnames() -> list[str]:
 # The pages every test visits: the documents of the table of contents plus Sphinx's own pages.
 PAGES = [f"{d}.html" for d in toc_docnames()] + ["genindex.html", "search.html"]
 CHAPTER_PAGES = [f"{d}.html" for d in notebook_docnames()]
+# The chapter pages Sphinx numbers ("1. ..."); the appendix is a chapter page without a number.
+NUMBERED_PAGES = [f"{d}.html" for d in numbered_docnames()]
 
 
 # ---------------------------------------------------------------- the built site
