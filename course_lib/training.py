@@ -101,7 +101,9 @@ def train(model_fn: Callable[[], nn.Module], *, epochs: int = 1, lr: float = 0.0
     # The loss and accuracy of the validation pass that ends the last epoch. (Calling
     # learn.validate() again would cost a pass and re-run callbacks' before_fit, which
     # resets what callbacks such as ActivationStats recorded.)
-    _, valid_loss, acc = learn.recorder.values[-1][:3]
+    # The row is (train loss, valid loss, accuracy); fastai leaves the train loss out when a
+    # callback such as ShortEpochCallback cancels the training part of the epoch.
+    valid_loss, acc = learn.recorder.values[-1][-2:]
     if not keep_data:
         learn.dls = None
     return TrainResult(seed, float(acc), float(valid_loss), seconds, learn)

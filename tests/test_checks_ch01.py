@@ -11,8 +11,8 @@ from course_lib import check
 @pytest.mark.parametrize(
     ("label", "answer"),
     [
-        ("ex-ch1-output-size", 14),
-        ("ex-ch1-output-size", torch.tensor(14)),
+        ("ex-ch1-output-size", 9),
+        ("ex-ch1-output-size", torch.tensor(9)),
         ("ex-ch1-same-padding", 6),
         ("ex-ch1-weight-shape", (32, 3, 3, 5)),
         ("ex-ch1-weight-shape", torch.Size([32, 3, 3, 5])),
@@ -38,8 +38,11 @@ def test_loop_convolution_passes():
 @pytest.mark.parametrize(
     ("label", "answer", "hint"),
     [
-        ("ex-ch1-output-size", 13, "Use (n + 2*padding - ks)//stride + 1"),
-        ("ex-ch1-output-size", 14.0, "floor division"),
+        ("ex-ch1-output-size", 14, "Use (n + 2*padding - ks)//stride + 1"),
+        ("ex-ch1-output-size", 10, "rounds 25/3 up"),
+        ("ex-ch1-output-size", 8, "add 1"),
+        ("ex-ch1-output-size", 9.0, "floor division"),
+        ("ex-ch1-output-size", "9", "whole number"),
         ("ex-ch1-same-padding", 12, "split it between the two sides"),
         ("ex-ch1-same-padding", 3, "dilation of 2 stretches the kernel"),
         ("ex-ch1-weight-shape", (3, 32, 3, 5), "output channels first"),

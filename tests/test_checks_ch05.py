@@ -15,7 +15,7 @@ def test_right_answers_pass():
     assert check("ex-ch5-bn-params", 260).passed
     assert check("ex-ch5-running-var", 1.5).passed
     assert check("ex-ch5-noise-factor", 5.0).passed
-    assert check("ex-ch5-bn-function", lambda x, eps: F.batch_norm(x, None, None, training=True, eps=eps)).passed
+    assert check("ex-ch5-layer-norm", lambda x, eps: F.layer_norm(x, x.shape[1:], eps=eps)).passed
     assert check("ex-ch5-fold-bn", _fold).passed
 
 
@@ -30,9 +30,17 @@ def test_common_mistakes_get_specific_hints():
     assert "square root" in check("ex-ch5-noise-factor", 25).message
     assert "larger than 1" in check("ex-ch5-noise-factor", 0.2).message
 
-    def unbiased(x, eps):
-        return (x - x.mean((0, 2, 3), keepdim=True)) / (x.var((0, 2, 3), keepdim=True) + eps).sqrt()
-    assert "unbiased=False" in check("ex-ch5-bn-function", unbiased).message
+    def norm_over(dims, unbiased=False):
+        def fn(x, eps):
+            var = x.var(dims, keepdim=True, unbiased=unbiased)
+            return (x - x.mean(dims, keepdim=True)) / (var + eps).sqrt()
+        return fn
+    assert "unbiased=False" in check("ex-ch5-layer-norm", norm_over((1, 2, 3), unbiased=True)).message
+    assert "That is batch norm" in check("ex-ch5-layer-norm", norm_over((0, 2, 3))).message
+    assert "instance norm" in check("ex-ch5-layer-norm", norm_over((2, 3))).message
+    assert "mean 0" in check("ex-ch5-layer-norm", lambda x, eps: x / x.std()).message
+    assert "variance 1" in check("ex-ch5-layer-norm", lambda x, eps: x - x.mean((1, 2, 3), keepdim=True)).message
+    assert "input's shape" in check("ex-ch5-layer-norm", lambda x, eps: x.mean()).message
 
     def weight_only(conv, bn):
         return _fold(conv, bn)[0], conv.bias
@@ -44,6 +52,6 @@ def test_unanswered_and_broken_answers_never_raise():
 
     def todo(x, eps):
         raise NotImplementedError
-    assert check("ex-ch5-bn-function", todo).status == "not answered yet"
+    assert check("ex-ch5-layer-norm", todo).status == "not answered yet"
     assert check("ex-ch5-fold-bn", lambda conv, bn: 3).status == "wrong"
-    assert check("ex-ch5-bn-function", "f").status == "wrong"
+    assert check("ex-ch5-layer-norm", "f").status == "wrong"

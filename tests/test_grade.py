@@ -140,11 +140,11 @@ def conv_by_hand_answer(nb) -> None:
 def test_real_chapter_submissions_graded_from_the_command_line(tmp_path, capsys):
     require_bwrap()
     partial = issued(CHAPTER_1)
-    _answer(partial, "output_size_answer = None", "output_size_answer = 14")
+    _answer(partial, "output_size_answer = None", "output_size_answer = 9")
     _answer(partial, "dilated_padding_answer = None", "dilated_padding_answer = 3")  # the classic mistake
     conv_by_hand_answer(partial)
     full = issued(CHAPTER_1)
-    for old, new in [("output_size_answer = None", "output_size_answer = 14"),
+    for old, new in [("output_size_answer = None", "output_size_answer = 9"),
                      ("dilated_padding_answer = None", "dilated_padding_answer = 6"),
                      ("weight_shape_answer = None", "weight_shape_answer = (32, 3, 3, 5)"),
                      ("my_kernel = None", "my_kernel = [[-1, -1, -1], [0, 0, 0], [1, 1, 1]]"),
@@ -183,7 +183,7 @@ def test_labels_in_finds_every_checked_exercise_in_order():
 def test_checks_append_their_results_to_the_file_the_grader_names(tmp_path, monkeypatch):
     results = tmp_path / "results.jsonl"
     monkeypatch.setenv(RESULTS_FILE_ENV, str(results))
-    check("ex-ch1-output-size", 14)
+    check("ex-ch1-output-size", 9)
     check("ex-ch1-output-size", 13)
     rows = [json.loads(line) for line in results.read_text().splitlines()]
     assert [(r["label"], r["status"], r["points"], r["max_points"]) for r in rows] == [

@@ -16,9 +16,16 @@ def _output_size(answer: Any) -> str:
     if isinstance(answer, float):
         raise Feedback(f"You gave the float {answer!r}: the output size is a whole number of positions. "
                        "Use floor division // in the formula, which also rounds down as PyTorch does.")
-    expect_int(answer, conv_output_size(28, 5, stride=2, padding=2), "Your output size",
-               "Use (n + 2*padding - ks)//stride + 1 with n=28, ks=5, stride=2, padding=2.")
-    return "(28 + 4 - 5)//2 + 1 = 14: a 5×5, stride-2 layer with padding 2 halves 28 to 14."
+    value = as_int(answer)
+    if value == 10:
+        raise Feedback("10 rounds 25/3 up. A kernel position must fit inside the padded input, so "
+                       "PyTorch rounds down: use floor division //.")
+    if value == 8:
+        raise Feedback("8 is 25//3, the number of strides; the first position needs no stride, so add 1.")
+    expect_int(answer, conv_output_size(28, 5, stride=3, padding=1), "Your output size",
+               "Use (n + 2*padding - ks)//stride + 1 with n=28, ks=5, stride=3, padding=1.")
+    return ("(28 + 2 - 5)//3 + 1 = 25//3 + 1 = 9: a 10th position would start at padded row 27 and "
+            "run past the 30 padded rows, so the floor drops it.")
 
 
 @register("ex-ch1-same-padding")

@@ -53,31 +53,38 @@ def _running_var(answer: Any) -> str:
     return "0.9 × 1 + 0.1 × 6 = 1.5: the unbiased variance of 0..7 is 6 (the biased one is 5.25)."
 
 
-@register("ex-ch5-bn-function")
-def _bn_function(fn: Any) -> str:
+@register("ex-ch5-layer-norm")
+def _layer_norm(fn: Any) -> str:
     expect_callable(fn)
     g = torch.Generator().manual_seed(5)
     x = torch.randn(6, 3, 4, 5, generator=g) * torch.tensor([1.0, 3.0, 0.5]).view(1, 3, 1, 1) + 2
-    out = fn(x, 1e-5)
+    x = x * torch.linspace(0.5, 2.0, 6).view(6, 1, 1, 1)  # images of different scales
+    out = fn(x.clone(), 1e-5)
     if not isinstance(out, torch.Tensor) or out.shape != x.shape:
         raise Feedback(f"Return a tensor of the input's shape {tuple(x.shape)}, got "
                        f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}.")
-    expected = F.batch_norm(x, None, None, training=True, eps=1e-5)
+
+    def normalized(dims, unbiased=False):
+        var = x.var(dims, keepdim=True, unbiased=unbiased)
+        return (x - x.mean(dims, keepdim=True)) / (var + 1e-5).sqrt()
+
+    expected = F.layer_norm(x, x.shape[1:], eps=1e-5)
     if torch.allclose(out, expected, atol=1e-4):
-        return "same as F.batch_norm in training mode: per channel, pooled over batch, height and width."
-    per_sample = (x - x.mean((1, 2, 3), keepdim=True)) / (x.var((1, 2, 3), keepdim=True, unbiased=False)
-                                                          + 1e-5).sqrt()
-    if torch.allclose(out, per_sample, atol=1e-4):
-        raise Feedback("You normalized each image over its channels (that is layer norm). Batch norm pools "
-                       "each channel over dims (0, 2, 3): the batch, height and width.")
-    unbiased = (x - x.mean((0, 2, 3), keepdim=True)) / (x.var((0, 2, 3), keepdim=True) + 1e-5).sqrt()
-    if torch.allclose(out, unbiased, atol=1e-4):
-        raise Feedback("Close: use the biased variance (unbiased=False) to normalize, as BatchNorm does.")
-    if not torch.allclose(out.mean((0, 2, 3)), torch.zeros(3), atol=1e-3):
-        raise Feedback("Each channel of your output should have mean 0 over (batch, height, width); "
-                       "subtract the per-channel mean taken over dims (0, 2, 3).")
-    raise Feedback("Each channel should have variance 1 after dividing by sqrt(var + eps), with var the "
-                   "per-channel biased variance over dims (0, 2, 3).")
+        return ("same as F.layer_norm over (C, H, W): each image is normalized on its own, so its "
+                "output does not depend on the other images of the batch.")
+    if torch.allclose(out, normalized((0, 2, 3)), atol=1e-4):
+        raise Feedback("That is batch norm: it pools each channel over the batch. Layer norm pools "
+                       "each image over its own channels, height and width, dims (1, 2, 3).")
+    if torch.allclose(out, normalized((2, 3)), atol=1e-4):
+        raise Feedback("You normalized each channel of each image separately (that is instance norm). "
+                       "Layer norm pools all of an image's channels together: dims (1, 2, 3).")
+    if torch.allclose(out, normalized((1, 2, 3), unbiased=True), atol=1e-4):
+        raise Feedback("Close: use the biased variance (unbiased=False), as F.layer_norm does.")
+    if not torch.allclose(out.mean((1, 2, 3)), torch.zeros(6), atol=1e-3):
+        raise Feedback("Each image of your output should have mean 0 over (C, H, W); subtract each "
+                       "image's mean taken over dims (1, 2, 3).")
+    raise Feedback("Each image should have variance 1 after dividing by sqrt(var + eps), with var the "
+                   "image's biased variance over dims (1, 2, 3).")
 
 
 @register("ex-ch5-fold-bn")
