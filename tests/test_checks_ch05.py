@@ -55,3 +55,11 @@ def test_unanswered_and_broken_answers_never_raise():
     assert check("ex-ch5-layer-norm", todo).status == "not answered yet"
     assert check("ex-ch5-fold-bn", lambda conv, bn: 3).status == "wrong"
     assert check("ex-ch5-layer-norm", "f").status == "wrong"
+
+
+def test_a_number_given_as_text_is_refused_with_a_clear_message():
+    assert check("ex-ch5-noise-factor", 5.0).passed
+    for text in ["5.0", "5", b"5"]:
+        result = check("ex-ch5-noise-factor", text)
+        assert result.status == "wrong" and "should be a number" in result.message
+    assert "should be a number" in check("ex-ch5-noise-factor", True).message

@@ -230,7 +230,13 @@ def as_int(answer: Any) -> int | None:
 
 
 def as_number(answer: Any, what: str = "Your answer") -> float:
-    """``answer`` as a float; raise :class:`Feedback` naming ``what`` if it is not a number."""
+    """``answer`` as a float; raise :class:`Feedback` naming ``what`` if it is not a number.
+
+    Strings are refused although ``float("0.125")`` would work: an answer is a value the
+    student computed, not text, and a quoted number usually means a copied printout.
+    """
+    if isinstance(answer, (str, bytes, bool)):
+        raise Feedback(f"{what} should be a number, got {type(answer).__name__} {answer!r}.")
     try:
         return float(answer)
     except Exception as e:  # noqa: BLE001
