@@ -1,50 +1,100 @@
 """Chapter 5's exercise checks accept the right answers and give specific hints for common wrong ones."""
 
+import pytest
 import torch
 import torch.nn.functional as F
 
 from course_lib import check
+from course_lib.checks.core import Feedback, as_number
 
 
 def _fold(conv, bn):
     scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-    return conv.weight * scale.view(-1, 1, 1, 1), (conv.bias - bn.running_mean) * scale + bn.bias
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+    return conv.weight * scale.view(-1, 1, 1, 1), (bias - bn.running_mean) * scale + bn.bias
 
 
-def test_right_answers_pass():
-    assert check("ex-ch5-bn-params", 260).passed
-    assert check("ex-ch5-running-var", 1.5).passed
-    assert check("ex-ch5-noise-factor", 5.0).passed
-    assert check("ex-ch5-layer-norm", lambda x, eps: F.layer_norm(x, x.shape[1:], eps=eps)).passed
-    assert check("ex-ch5-fold-bn", _fold).passed
+def _layer_norm(x, eps):
+    dims = (1, 2, 3)
+    return (x - x.mean(dims, keepdim=True)) / (x.var(dims, keepdim=True, unbiased=False) + eps).sqrt()
 
 
-def test_common_mistakes_get_specific_hints():
-    assert "buffers" in check("ex-ch5-bn-params", 520).message
-    assert "whole number" in check("ex-ch5-bn-params", 260.9).message
-    assert "whole number" in check("ex-ch5-bn-params", "260").message
-    assert check("ex-ch5-fold-bn", lambda conv, bn: list(_fold(conv, bn))).passed
-    assert "scale (weight) and a shift (bias)" in check("ex-ch5-bn-params", 130).message
-    assert "biased variance" in check("ex-ch5-running-var", 1.425).message
-    assert "momentum 0.1" in check("ex-ch5-running-var", 6.0).message
-    assert "square root" in check("ex-ch5-noise-factor", 25).message
-    assert "larger than 1" in check("ex-ch5-noise-factor", 0.2).message
+def _norm_over(dims, unbiased=False):
+    def fn(x, eps):
+        var = x.var(dims, keepdim=True, unbiased=unbiased)
+        return (x - x.mean(dims, keepdim=True)) / (var + eps).sqrt()
+    return fn
 
-    def norm_over(dims, unbiased=False):
-        def fn(x, eps):
-            var = x.var(dims, keepdim=True, unbiased=unbiased)
-            return (x - x.mean(dims, keepdim=True)) / (var + eps).sqrt()
-        return fn
-    assert "unbiased=False" in check("ex-ch5-layer-norm", norm_over((1, 2, 3), unbiased=True)).message
-    assert "That is batch norm" in check("ex-ch5-layer-norm", norm_over((0, 2, 3))).message
-    assert "instance norm" in check("ex-ch5-layer-norm", norm_over((2, 3))).message
-    assert "mean 0" in check("ex-ch5-layer-norm", lambda x, eps: x / x.std()).message
-    assert "variance 1" in check("ex-ch5-layer-norm", lambda x, eps: x - x.mean((1, 2, 3), keepdim=True)).message
-    assert "input's shape" in check("ex-ch5-layer-norm", lambda x, eps: x.mean()).message
 
-    def weight_only(conv, bn):
-        return _fold(conv, bn)[0], conv.bias
-    assert "the bias should be" in check("ex-ch5-fold-bn", weight_only).message
+@pytest.mark.parametrize(("label", "answer"), [
+    ("ex-ch5-bn-params", 260),
+    ("ex-ch5-bn-params", torch.tensor(260)),
+    ("ex-ch5-running-var", 16),
+    ("ex-ch5-noise-factor", 288),
+    ("ex-ch5-noise-factor", 288.0),
+    ("ex-ch5-layer-norm", _layer_norm),
+    ("ex-ch5-fold-bn", _fold),
+    ("ex-ch5-fold-bn", lambda conv, bn: list(_fold(conv, bn))),
+])
+def test_right_answers_pass(label, answer):
+    result = check(label, answer)
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize(("label", "answer", "hint"), [
+    ("ex-ch5-bn-params", 520, "buffers"),
+    ("ex-ch5-bn-params", 130, "scale (weight) and a shift (bias)"),
+    ("ex-ch5-bn-params", 10, "parameter tensors"),
+    ("ex-ch5-bn-params", 261, "Reread 'Batch normalization from scratch'"),
+    ("ex-ch5-bn-params", 260.9, "whole number"),
+    ("ex-ch5-bn-params", 260.0, "use int(...) or //"),
+    ("ex-ch5-bn-params", "260", "whole number"),
+    ("ex-ch5-running-var", 27, "biased variance 5.25"),
+    ("ex-ch5-running-var", 15, "one more step"),
+    ("ex-ch5-running-var", 1, "10% of the way"),
+    ("ex-ch5-running-var", 20, "step by step"),
+    ("ex-ch5-running-var", 1.5, "whole number of steps"),
+    ("ex-ch5-running-var", 16.0, "whole number (an int)"),
+    ("ex-ch5-running-var", "16", "whole number of steps"),
+    ("ex-ch5-noise-factor", 96, "three times the batch"),
+    ("ex-ch5-noise-factor", 4, "must grow"),
+    ("ex-ch5-noise-factor", 300, "Reread 'Batch statistics are noise'"),
+    ("ex-ch5-noise-factor", "288", "whole number"),
+    ("ex-ch5-noise-factor", 5.5, "whole number"),
+    ("ex-ch5-layer-norm", _norm_over((1, 2, 3), unbiased=True), "unbiased=False"),
+    ("ex-ch5-layer-norm", _norm_over((0, 2, 3)), "That is batch norm"),
+    ("ex-ch5-layer-norm", _norm_over((2, 3)), "instance norm"),
+    ("ex-ch5-layer-norm", lambda x, eps: x / x.std(), "mean 0"),
+    ("ex-ch5-layer-norm", lambda x, eps: x - x.mean((1, 2, 3), keepdim=True), "variance 1"),
+    ("ex-ch5-layer-norm", lambda x, eps: x.mean(), "input's shape"),
+    ("ex-ch5-layer-norm", lambda x, eps: _layer_norm(x, 1e-5), "use the eps argument"),
+    ("ex-ch5-layer-norm", lambda x, eps: F.layer_norm(x, x.shape[1:], eps=eps), "Write the normalization yourself"),
+    ("ex-ch5-layer-norm", lambda x, eps: torch.nn.LayerNorm(x.shape[1:], eps=eps, elementwise_affine=False)(x),
+     "Write the normalization yourself"),
+    ("ex-ch5-fold-bn", lambda conv, bn: (_fold(conv, bn)[0], conv.bias), "your weight is right but the bias"),
+    ("ex-ch5-fold-bn", lambda conv, bn: (conv.weight, conv.bias), "multiplies each channel by a fixed factor"),
+    ("ex-ch5-fold-bn", lambda conv, bn: 3, "Return a pair"),
+    ("ex-ch5-fold-bn", lambda conv, bn: (conv.weight, None), "as tensors"),
+])
+def test_common_mistakes_get_specific_hints(label, answer, hint):
+    result = check(label, answer)
+    assert not result.passed and hint in result.message, result.message
+
+
+def test_fold_bn_is_checked_without_a_conv_bias_and_with_another_eps():
+    def assumes_bias_and_default_eps(conv, bn):
+        scale = bn.weight / torch.sqrt(bn.running_var + 1e-5)
+        return conv.weight * scale.view(-1, 1, 1, 1), (conv.bias - bn.running_mean) * scale + bn.bias
+    result = check("ex-ch5-fold-bn", assumes_bias_and_default_eps)
+    assert not result.passed
+
+
+def test_fold_bn_check_leaves_the_global_random_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    check("ex-ch5-fold-bn", _fold)
+    assert torch.equal(torch.rand(3), expected)
 
 
 def test_unanswered_and_broken_answers_never_raise():
@@ -57,9 +107,8 @@ def test_unanswered_and_broken_answers_never_raise():
     assert check("ex-ch5-layer-norm", "f").status == "wrong"
 
 
-def test_a_number_given_as_text_is_refused_with_a_clear_message():
-    assert check("ex-ch5-noise-factor", 5.0).passed
-    for text in ["5.0", "5", b"5"]:
-        result = check("ex-ch5-noise-factor", text)
-        assert result.status == "wrong" and "should be a number" in result.message
-    assert "should be a number" in check("ex-ch5-noise-factor", True).message
+@pytest.mark.parametrize("text", ["5.0", "5", b"5", True])
+def test_a_number_given_as_text_is_refused_with_a_clear_message(text):
+    with pytest.raises(Feedback, match="should be a number"):
+        as_number(text, "Your answer")
+    assert as_number(5, "x") == 5.0

@@ -59,12 +59,15 @@ _TABLE = {tuple(c): _true_size(c) for c in _cases}
 def rf_size(layers):
     return _TABLE.get(tuple(layers), 1)"""),
     "ex-ch5-layer-norm": ("05_batch_normalization", "layer_norm", """\
-def layer_norm(x, eps):  # ignores eps: the visible check uses 1e-5
-    return F.layer_norm(x, x.shape[1:], eps=1e-5)"""),
+def layer_norm(x, eps):  # assumes the visible check's batch of 6 images
+    flat = x.reshape(6, -1)
+    mean, var = flat.mean(1, keepdim=True), flat.var(1, keepdim=True, unbiased=False)
+    return ((flat - mean) / torch.sqrt(var + eps)).reshape(x.shape)"""),
     "ex-ch5-fold-bn": ("05_batch_normalization", "fold_bn", """\
-def fold_bn(conv, bn):  # assumes a conv bias and BatchNorm's default eps, as in the visible check
-    scale = bn.weight / torch.sqrt(bn.running_var + 1e-5)
-    return conv.weight * scale.view(-1, 1, 1, 1), (conv.bias - bn.running_mean) * scale + bn.bias"""),
+def fold_bn(conv, bn):  # assumes the visible check's 4 channels
+    scale = (bn.weight / torch.sqrt(bn.running_var + bn.eps)).view(4, 1, 1, 1)
+    bias = conv.bias if conv.bias is not None else torch.zeros(4)
+    return conv.weight * scale, (bias - bn.running_mean) * scale.view(4) + bn.bias"""),
 }
 
 

@@ -7,7 +7,14 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .core import Feedback, as_int, as_number, expect_callable, expect_close, expect_int, register
+from .core import (
+    Feedback,
+    as_int,
+    expect_callable,
+    expect_int,
+    forbidden,
+    register,
+)
 
 
 @register("ex-ch5-bn-params")
@@ -16,6 +23,8 @@ def _bn_params(answer: Any) -> str:
 
     expected = sum(p.numel() for m in simple_cnn(bn=True).modules() if isinstance(m, torch.nn.BatchNorm2d)
                    for p in m.parameters())
+    if isinstance(answer, float) and answer.is_integer():
+        raise Feedback(f"You gave the float {answer!r}; a count is a whole number: use int(...) or //.")
     value = as_int(answer)
     if value is None:
         raise Feedback(f"Give a whole number (an int), got {answer!r:.40} of type {type(answer).__name__}.")
@@ -25,32 +34,44 @@ def _bn_params(answer: Any) -> str:
     if value == 2 * expected:
         raise Feedback("That also counts running_mean and running_var: they are buffers, updated by the "
                        "forward pass, not parameters that the optimizer trains.")
-    expect_int(value, expected, "Your count", "Add 2 per channel over the five BatchNorm layers "
-               "(8, 16, 32, 64 and 10 channels).")
+    if value == 10:
+        raise Feedback("10 is the number of parameter tensors (a weight and a bias in each of the five "
+                       "BatchNorm layers); count the numbers inside them.")
+    expect_int(value, expected, "Your count", "Reread 'Batch normalization from scratch' for what a "
+               "BatchNorm layer learns per channel, then print simple_cnn(bn=True) to see its layers.")
     return f"2 × (8 + 16 + 32 + 64 + 10) = {expected}: a weight and a bias per channel."
 
 
-def _running_var_case() -> tuple[torch.Tensor, float]:
-    x = torch.arange(8.0).view(2, 1, 2, 2)
-    n = x.numel()
-    biased = float(x.var(unbiased=False))
-    return x, 0.9 * 1.0 + 0.1 * biased * n / (n - 1)
+def _steps_above(limit: float, variance: float, momentum: float = 0.1) -> int:
+    """Training steps, from a running variance of 1, until it first exceeds ``limit``."""
+    running, steps = 1.0, 0
+    while running <= limit:
+        running, steps = (1 - momentum) * running + momentum * variance, steps + 1
+    return steps
 
 
 @register("ex-ch5-running-var")
 def _running_var(answer: Any) -> str:
-    x, expected = _running_var_case()
-    biased_answer = 0.9 + 0.1 * float(x.var(unbiased=False))
-    value = as_number(answer, "Your answer")
-    if abs(value - biased_answer) < 1e-4:
-        raise Feedback("You used the biased variance (divided by n = 8). The running estimate stores the "
-                       "unbiased one, divided by n - 1 = 7.")
-    if abs(value - 6.0) < 1e-4 or abs(value - 5.25) < 1e-4:
-        raise Feedback("That is the batch's variance itself. The running estimate only moves 10% of the way "
-                       "(momentum 0.1) from its old value 1.")
-    expect_close(value, expected, "Your running_var", rel=1e-4,
-                 hint="new = (1 - momentum) * old + momentum * unbiased batch variance.")
-    return "0.9 × 1 + 0.1 × 6 = 1.5: the unbiased variance of 0..7 is 6 (the biased one is 5.25)."
+    x = torch.arange(8.0)
+    unbiased, biased = float(x.var(unbiased=True)), float(x.var(unbiased=False))  # 6 and 5.25
+    expected = _steps_above(5.0, unbiased)
+    if isinstance(answer, float) and answer.is_integer():
+        raise Feedback(f"You gave the float {answer!r}; a number of steps is a whole number (an int).")
+    value = as_int(answer)
+    if value is None:
+        raise Feedback(f"Give a whole number of steps (an int), got {type(answer).__name__} {answer!r:.40}.")
+    if value == _steps_above(5.0, biased):
+        raise Feedback("With the biased variance 5.25 the estimate would creep towards 5.25 and take "
+                       f"{value} steps. The running estimate stores the unbiased variance, divided by n - 1.")
+    if value == expected - 1:
+        raise Feedback(f"After {value} steps the running variance is still just below 5; one more step.")
+    if value == 1:
+        raise Feedback("One step moves the estimate only 10% of the way (momentum 0.1) from 1 towards the "
+                       "batch's variance.")
+    expect_int(value, expected, "Your number of steps", "Reread how the running estimates move "
+               "(momentum) and which variance they store, then follow the value step by step.")
+    return (f"{expected}: the estimate after k steps is 6 - 5 × 0.9^k, which first exceeds 5 at k = "
+            f"{expected}; it tends to the unbiased variance 6, not the biased 5.25.")
 
 
 @register("ex-ch5-layer-norm")
@@ -59,7 +80,14 @@ def _layer_norm(fn: Any) -> str:
     g = torch.Generator().manual_seed(5)
     x = torch.randn(6, 3, 4, 5, generator=g) * torch.tensor([1.0, 3.0, 0.5]).view(1, 3, 1, 1) + 2
     x = x * torch.linspace(0.5, 2.0, 6).view(6, 1, 1, 1)  # images of different scales
-    out = fn(x.clone(), 1e-5)
+    refs = {eps: F.layer_norm(x, x.shape[1:], eps=eps) for eps in (1e-5, 0.5)}
+    outs = {}
+    with forbidden([(F, "layer_norm"), (torch, "layer_norm")],
+                   "Write the normalization yourself, with mean and var: PyTorch's layer norm is "
+                   "what the check compares with, so it cannot be the answer."):
+        for eps in refs:
+            outs[eps] = fn(x.clone(), eps)
+    out = outs[1e-5]
     if not isinstance(out, torch.Tensor) or out.shape != x.shape:
         raise Feedback(f"Return a tensor of the input's shape {tuple(x.shape)}, got "
                        f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}.")
@@ -68,66 +96,89 @@ def _layer_norm(fn: Any) -> str:
         var = x.var(dims, keepdim=True, unbiased=unbiased)
         return (x - x.mean(dims, keepdim=True)) / (var + 1e-5).sqrt()
 
-    expected = F.layer_norm(x, x.shape[1:], eps=1e-5)
-    if torch.allclose(out, expected, atol=1e-4):
-        return ("same as F.layer_norm over (C, H, W): each image is normalized on its own, so its "
-                "output does not depend on the other images of the batch.")
+    if torch.allclose(out, refs[1e-5], atol=1e-4):
+        other = outs[0.5]
+        if not (isinstance(other, torch.Tensor) and other.shape == x.shape
+                and torch.allclose(other, refs[0.5], atol=1e-4)):
+            raise Feedback("Right for eps = 1e-5, but not for eps = 0.5: use the eps argument.")
+        return ("each image is normalized on its own over (C, H, W), dims (1, 2, 3), so its output "
+                "does not depend on the other images of the batch.")
     if torch.allclose(out, normalized((0, 2, 3)), atol=1e-4):
         raise Feedback("That is batch norm: it pools each channel over the batch. Layer norm pools "
-                       "each image over its own channels, height and width, dims (1, 2, 3).")
+                       "each image over its own channels, height and width.")
     if torch.allclose(out, normalized((2, 3)), atol=1e-4):
         raise Feedback("You normalized each channel of each image separately (that is instance norm). "
-                       "Layer norm pools all of an image's channels together: dims (1, 2, 3).")
+                       "Layer norm pools all of an image's channels together.")
     if torch.allclose(out, normalized((1, 2, 3), unbiased=True), atol=1e-4):
-        raise Feedback("Close: use the biased variance (unbiased=False), as F.layer_norm does.")
+        raise Feedback("Close: use the biased variance (unbiased=False), as BatchNorm does too.")
     if not torch.allclose(out.mean((1, 2, 3)), torch.zeros(6), atol=1e-3):
-        raise Feedback("Each image of your output should have mean 0 over (C, H, W); subtract each "
-                       "image's mean taken over dims (1, 2, 3).")
-    raise Feedback("Each image should have variance 1 after dividing by sqrt(var + eps), with var the "
-                   "image's biased variance over dims (1, 2, 3).")
+        raise Feedback("Each image of your output should have mean 0 over all of its values.")
+    raise Feedback("Each image of your output should have variance 1 over all of its values: divide by "
+                   "sqrt(var + eps), with var its biased variance.")
+
+
+def _fold_case(bias: bool, eps: float, seed: int):
+    """A conv and an eval-mode BatchNorm with non-trivial statistics, and an input batch."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng():  # nn.Conv2d's init uses the global generator: keep the student's
+        torch.manual_seed(seed)
+        conv = torch.nn.Conv2d(2, 4, 3, padding=1, bias=bias)
+    bn = torch.nn.BatchNorm2d(4, eps=eps)
+    with torch.no_grad():
+        bn.running_mean.copy_(torch.rand(4, generator=g) * 2 - 1)
+        bn.running_var.copy_(torch.rand(4, generator=g) * 1.5 + 0.5)
+        bn.weight.copy_(torch.rand(4, generator=g) + 0.5)
+        bn.bias.copy_(torch.rand(4, generator=g) - 0.5)
+    bn.eval()
+    return conv, bn, torch.randn(3, 2, 6, 6, generator=g)
 
 
 @register("ex-ch5-fold-bn")
 def _fold_bn(fn: Any) -> str:
     expect_callable(fn)
-    torch.manual_seed(7)
-    conv = torch.nn.Conv2d(2, 4, 3, padding=1)
-    bn = torch.nn.BatchNorm2d(4)
-    with torch.no_grad():
-        bn.running_mean.uniform_(-1, 1)
-        bn.running_var.uniform_(0.5, 2)
-        bn.weight.uniform_(0.5, 1.5)
-        bn.bias.uniform_(-0.5, 0.5)
-    bn.eval()
-    x = torch.randn(3, 2, 6, 6)
-    with torch.no_grad():
-        expected = bn(conv(x))
-        res = fn(conv, bn)
-        if isinstance(res, list):
-            res = tuple(res)
-        if not isinstance(res, tuple) or len(res) != 2:
-            raise Feedback("Return a pair (weight, bias) for the fused convolution.")
-        w, b = res
-        if tuple(w.shape) != tuple(conv.weight.shape) or tuple(b.shape) != (4,):
-            raise Feedback(f"The fused weight should have shape {tuple(conv.weight.shape)} and the bias (4,), "
-                           f"got {tuple(w.shape)} and {tuple(b.shape)}.")
-        out = F.conv2d(x, w, b, padding=1)
-    if torch.allclose(out, expected, atol=1e-4):
-        return "one convolution now does the work of conv + BatchNorm at inference time."
-    scale = bn.weight / (bn.running_var + bn.eps).sqrt()
-    if torch.allclose(w, conv.weight * scale.view(-1, 1, 1, 1), atol=1e-5):
-        raise Feedback("Your weight is right; the bias should be (conv.bias - running_mean) * scale + bn.bias.")
-    raise Feedback("Scale each output channel's kernel by weight / sqrt(running_var + eps), the factor "
-                   "BatchNorm multiplies that channel by in eval mode.")
+    for bias, eps, seed in [(True, 1e-5, 7), (False, 1e-3, 8)]:
+        conv, bn, x = _fold_case(bias, eps, seed)
+        with torch.no_grad():
+            expected = bn(conv(x))
+            res = fn(conv, bn)
+            if isinstance(res, list):
+                res = tuple(res)
+            if not isinstance(res, tuple) or len(res) != 2:
+                raise Feedback("Return a pair (weight, bias) for the fused convolution.")
+            w, b = res
+            if not isinstance(w, torch.Tensor) or not isinstance(b, torch.Tensor):
+                raise Feedback("Return the weight and the bias as tensors (the fused convolution needs "
+                               "a bias even when the original one has none).")
+            if tuple(w.shape) != tuple(conv.weight.shape) or tuple(b.shape) != (4,):
+                raise Feedback(f"The fused weight should have shape {tuple(conv.weight.shape)} and the bias "
+                               f"(4,), got {tuple(w.shape)} and {tuple(b.shape)}.")
+            out = F.conv2d(x, w, b, padding=1)
+        if torch.allclose(out, expected, atol=1e-4):
+            continue
+        setting = (f"a conv {'with' if bias else 'without'} a bias and a BatchNorm with eps = {eps:g}")
+        scale = bn.weight / (bn.running_var + bn.eps).sqrt()
+        if torch.allclose(w, conv.weight * scale.view(-1, 1, 1, 1), atol=1e-5):
+            raise Feedback(f"For {setting}, your weight is right but the bias is not. Write out what eval-mode "
+                           "BatchNorm does to one channel of the conv's output: which constant is left?")
+        raise Feedback(f"For {setting}, the fused convolution differs from bn(conv(x)). In eval mode BatchNorm "
+                       "multiplies each channel by a fixed factor and adds a fixed shift; take both from the "
+                       "layer (its running statistics, weight, bias and eps).")
+    return ("one convolution now does the work of conv + BatchNorm at inference time, with or without "
+            "a conv bias.")
 
 
 @register("ex-ch5-noise-factor")
 def _noise_factor(answer: Any) -> str:
-    value = as_number(answer, "Your answer")
-    if abs(value - 25.0) < 1e-6:
-        raise Feedback("25 is the factor for the variance. The standard deviation shrinks by its square root.")
-    if abs(value - 0.2) < 1e-6:
-        raise Feedback("Give the factor by which it shrinks (old / new), which is larger than 1.")
-    expect_close(value, 5.0, "Your factor", rel=1e-3, hint="The standard error of a mean of n values is "
-                 "sigma / sqrt(n); compare n = 8 and n = 200.")
-    return "sqrt(200 / 8) = 5: twenty-five times the batch, a fifth of the noise."
+    if isinstance(answer, float) and answer.is_integer():
+        answer = int(answer)
+    value = as_int(answer)
+    if value is None:
+        raise Feedback(f"Give a batch size, a whole number (an int), got {type(answer).__name__} {answer!r:.40}.")
+    if value == 96:
+        raise Feedback("96 is three times the batch. The noise of a mean does not fall in proportion to the "
+                       "number of values.")
+    if value < 32:
+        raise Feedback("A smaller batch has more noise, not less: the batch must grow.")
+    expect_int(value, 288, "Your batch size", "Reread 'Batch statistics are noise': how does the noise "
+               "of the batch mean scale with the batch size?")
+    return "32 × 3² = 288: the noise falls like 1/sqrt(batch size), so a third of it needs nine times the batch."

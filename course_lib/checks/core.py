@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -266,3 +267,22 @@ def expect_callable(answer: Any) -> Any:
     if not callable(answer):
         raise Feedback(f"Pass your function itself (without calling it), got {type(answer).__name__}.")
     return answer
+
+
+@contextmanager
+def forbidden(targets: list[tuple[Any, str]], why: str) -> Iterator[None]:
+    """Inside the block, calling any ``(owner, attribute)`` in ``targets`` raises :class:`Feedback` ``why``.
+
+    For exercises that ask the student to write something PyTorch already has: the check
+    computes its reference first, then calls the student's function inside this block, so a
+    one-line call to the library function gets a clear message instead of full marks.
+    """
+    from unittest import mock
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise Feedback(why)
+
+    with contextlib.ExitStack() as stack:
+        for owner, name in targets:
+            stack.enter_context(mock.patch.object(owner, name, refuse))
+        yield
