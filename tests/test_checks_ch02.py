@@ -19,59 +19,154 @@ def _hint(label, answer, words):
     assert words in result.message, result.message
 
 
-def test_matrix_by_hand():
-    right = conv_matrix(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), 4, stride=2)
+def _dilated(kernel):
+    spread = torch.zeros(3, 3)
+    spread[::2, ::2] = kernel
+    return spread
+
+
+KERNEL = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_matrix_by_hand_is_the_dilation_2_matrix():
+    right = conv_matrix(_dilated(KERNEL), 4)
+    x = torch.randn(1, 1, 4, 4)
+    torch.testing.assert_close(right @ x.flatten(), F.conv2d(x, KERNEL.view(1, 1, 2, 2), dilation=2).flatten())
     _passes("ex-ch2-matrix-by-hand", right.tolist())
-    flipped = conv_matrix(torch.tensor([[4.0, 3.0], [2.0, 1.0]]), 4, stride=2)
-    _hint("ex-ch2-matrix-by-hand", flipped, "flipped the kernel")
+    _hint("ex-ch2-matrix-by-hand", conv_matrix(_dilated(KERNEL.flip(0, 1)), 4), "flipped the kernel")
     _hint("ex-ch2-matrix-by-hand", right.T, "swap rows and columns")
-    _hint("ex-ch2-matrix-by-hand", conv_matrix(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), 4), "stride-1 shape")
+    _hint("ex-ch2-matrix-by-hand", conv_matrix(KERNEL, 4), "without dilation")
+    _hint("ex-ch2-matrix-by-hand", conv_matrix(KERNEL, 4, stride=2), "matrix of stride 2")
     shifted = right.clone()
     shifted[3] = torch.roll(shifted[3], 1)
     _hint("ex-ch2-matrix-by-hand", shifted, "Rows [3] differ")
+    _hint("ex-ch2-matrix-by-hand", torch.ones(4, 16), "non-zero entries")
     assert check("ex-ch2-matrix-by-hand", None).status == "not answered yet"
+    assert check("ex-ch2-matrix-by-hand", "M").status == "wrong"
 
 
-def test_count_zeros_and_tied_weights():
-    _passes("ex-ch2-count-zeros", 1000)
-    _hint("ex-ch2-count-zeros", 225, "non-zero entries")
-    _hint("ex-ch2-count-zeros", 144, "this image is 7×7")
+def test_count_zeros_with_stride_and_padding():
+    _passes("ex-ch2-count-zeros", 684)
+    _passes("ex-ch2-count-zeros", torch.tensor(684))
+    _hint("ex-ch2-count-zeros", 100, "non-zero entries")
+    _hint("ex-ch2-count-zeros", 640, "partly covers padding")
+    _hint("ex-ch2-count-zeros", 9 * 49 - 81, "without padding")
+    _hint("ex-ch2-count-zeros", 49 * 49 - 361, "stride 1")
+    wrong = check("ex-ch2-count-zeros", 700)
+    assert wrong.status == "wrong" and "that is not it" in wrong.message
+    assert "684" not in wrong.message
+    _hint("ex-ch2-count-zeros", "684", "whole number")
+    _hint("ex-ch2-count-zeros", 684.0, "whole number")
+
+
+def test_tied_weights():
     _passes("ex-ch2-tied-weights", 25)
     _hint("ex-ch2-tied-weights", 36, "lands on padding")
     _hint("ex-ch2-tied-weights", 16, "without padding")
 
 
-def test_im2col_memory():
-    _passes("ex-ch2-im2col-memory", 115_605_504)
-    _hint("ex-ch2-im2col-memory", 115_605_504 // 4, "number of floats")
-    _hint("ex-ch2-im2col-memory", 32 * 128 * 28 * 28 * 4, "size of the input")
+def test_im2col_memory_with_stride_2_on_an_odd_size():
+    right = 32 * 14 * 14 * 128 * 9 * 4
+    assert right == 28_901_376
+    _passes("ex-ch2-im2col-memory", right)
+    _hint("ex-ch2-im2col-memory", right // 4, "number of floats")
+    _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 4, "size of the input")
+    _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 4 * 9, "stride-1 patch matrix")
+    _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 9, "k²/4 rule of thumb")
+    _hint("ex-ch2-im2col-memory", 12345, "that is not it")
+    _hint("ex-ch2-im2col-memory", "28901376", "whole number")
 
 
-def _patches(x, ks, padding):
+def _patches(x, ks, stride, padding):
+    (kh, kw), (sh, sw), (ph, pw) = ks, stride, padding
     n, c, h, w = x.shape
-    padded = x.new_zeros(n, c, h + 2 * padding, w + 2 * padding)
-    padded[:, :, padding:padding + h, padding:padding + w] = x
-    oh, ow = h + 2 * padding - ks + 1, w + 2 * padding - ks + 1
-    rows = [padded[:, :, i:i + ks, j:j + ks].reshape(n, -1) for i in range(oh) for j in range(ow)]
-    return torch.stack(rows, 1).reshape(-1, c * ks * ks)
+    padded = x.new_zeros(n, c, h + 2 * ph, w + 2 * pw)
+    padded[:, :, ph:ph + h, pw:pw + w] = x
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    rows = [padded[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].reshape(n, -1) for i in range(oh) for j in range(ow)]
+    return torch.stack(rows, 1).reshape(-1, c * kh * kw)
 
 
-def test_pad_patches():
+def test_pad_patches_accepts_a_hand_written_version():
     _passes("ex-ch2-pad-patches", _patches)
-    _hint("ex-ch2-pad-patches", lambda x, ks, p: _patches(x, ks, 0), "without padding")
-    _hint("ex-ch2-pad-patches", lambda x, ks, p: _patches(x, ks, p).flip(1), "different order")
+
+    def via_tensor_unfold(x, ks, stride, padding):  # Tensor.unfold slides a window; allowed
+        (kh, kw), (sh, sw), (ph, pw) = ks, stride, padding
+        n, c, h, w = x.shape
+        padded = torch.zeros(n, c, h + 2 * ph, w + 2 * pw)
+        padded[:, :, ph:ph + h, pw:pw + w] = x
+        win = padded.unfold(2, kh, sh).unfold(3, kw, sw)  # (n, c, oh, ow, kh, kw)
+        return win.permute(0, 2, 3, 1, 4, 5).reshape(-1, c * kh * kw)
+
+    _passes("ex-ch2-pad-patches", via_tensor_unfold)
+
+
+def test_pad_patches_hints_for_typical_mistakes():
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p: _patches(x, ks, s, (0, 0)), "without padding")
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p: _patches(x, ks, (1, 1), p), "stride-1 patch matrix")
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p: _patches(x, ks, s, p).flip(1), "different order")
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p: 2 * _patches(x, ks, s, p), "values differ")
+
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p: _patches(x, ks[::-1], s[::-1], p[::-1]), "swapped")
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p: _patches(x, ks, s, p).tolist(), "Return a tensor")
+    _hint("ex-ch2-pad-patches", _patches(torch.zeros(1, 1, 3, 3), (2, 2), (1, 1), (0, 0)), "function itself")
+
+
+def test_pad_patches_refuses_f_unfold_and_f_pad():
+    def one_liner(x, ks, s, p):
+        return F.unfold(x, ks, padding=p, stride=s).transpose(1, 2).reshape(-1, x.shape[1] * ks[0] * ks[1])
+
+    def with_f_pad(x, ks, s, p):
+        return _patches(F.pad(x, (p[1], p[1], p[0], p[0])), ks, s, (0, 0))
+
+    def with_module(x, ks, s, p):
+        return _patches(torch.nn.ZeroPad2d((p[1], p[1], p[0], p[0]))(x), ks, s, (0, 0))
+
+    def with_nn_unfold(x, ks, s, p):
+        out = torch.nn.Unfold(ks, padding=p, stride=s)(x)
+        return out.transpose(1, 2).reshape(-1, x.shape[1] * ks[0] * ks[1])
+
+    for fn, name in [(one_liner, "F.unfold"), (with_f_pad, "F.pad"), (with_module, "F.pad"),
+                     (with_nn_unfold, "F.unfold")]:
+        _hint("ex-ch2-pad-patches", fn, f"called {name}")
+    assert F.unfold(torch.zeros(1, 1, 3, 3), 2).shape == (1, 4, 4)  # restored after the check
+
+
+def _right_input_grad(g, w, s, p, size):
+    h = (g.shape[2] - 1) * s - 2 * p + w.shape[2]
+    return F.conv_transpose2d(g, w, None, s, p, output_padding=size[0] - h)
 
 
 def test_input_grad():
-    def right(g, w, s, p, size):
-        h = (g.shape[2] - 1) * s - 2 * p + w.shape[2]
-        return F.conv_transpose2d(g, w, None, s, p, output_padding=size[0] - h)
-
-    _passes("ex-ch2-input-grad", right)
+    _passes("ex-ch2-input-grad", _right_input_grad)
     _hint("ex-ch2-input-grad", lambda g, w, s, p, size: F.conv_transpose2d(g, w, None, s, p), "output_padding")
-    _hint("ex-ch2-input-grad", lambda g, w, s, p, size: 2 * right(g, w, s, p, size), "differ from autograd")
+    _hint("ex-ch2-input-grad", lambda g, w, s, p, size: 2 * _right_input_grad(g, w, s, p, size),
+          "differ from autograd")
+    _hint("ex-ch2-input-grad", lambda g, w, s, p, size: _right_input_grad(g, w, s, p, size).tolist(),
+          "Return a tensor")
+    _hint("ex-ch2-input-grad", 3, "function itself")
 
     def unanswered(g, w, s, p, size):
         raise NotImplementedError
 
     assert check("ex-ch2-input-grad", unanswered).status == "not answered yet"
+
+
+def test_input_grad_refuses_autograd_and_torch_nn_grad():
+    def via_nn_grad(g, w, s, p, size):
+        return torch.nn.grad.conv2d_input((g.shape[0], w.shape[1], *size), w, g, s, p)
+
+    def via_autograd(g, w, s, p, size):
+        x = torch.zeros(g.shape[0], w.shape[1], *size, dtype=g.dtype, requires_grad=True)
+        return torch.autograd.grad(F.conv2d(x, w, None, s, p), x, g)[0]
+
+    def via_backward(g, w, s, p, size):
+        x = torch.zeros(g.shape[0], w.shape[1], *size, dtype=g.dtype, requires_grad=True)
+        F.conv2d(x, w, None, s, p).backward(g)
+        return x.grad
+
+    for fn, name in [(via_nn_grad, "torch.nn.grad.conv2d_input"), (via_autograd, "torch.autograd.grad"),
+                     (via_backward, "torch.autograd.backward")]:
+        _hint("ex-ch2-input-grad", fn, f"called {name}")
+    x = torch.ones(2, requires_grad=True)
+    assert torch.autograd.grad(x.sum(), x)[0].tolist() == [1.0, 1.0]  # restored after the check

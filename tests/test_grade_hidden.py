@@ -26,11 +26,19 @@ SETUP = "import torch\nfrom torch import nn\nimport torch.nn.functional as F\nfr
 # label -> (chapter, name the student cell passes to check, code that fits only the visible check)
 HARD_CODED = {
     "ex-ch2-pad-patches": ("02_conv_as_matmul", "patches_with_padding", """\
-def patches_with_padding(x, ks, padding):  # the visible check's four inputs, looked up
-    if (tuple(x.shape), ks, padding) in {((1, 1, 4, 4), 3, 1), ((2, 3, 5, 6), 3, 2), ((3, 2, 7, 4), 2, 0),
-                                         ((1, 4, 3, 3), 5, 2)}:
-        return F.unfold(x, ks, padding=padding).transpose(1, 2).reshape(-1, x.shape[1] * ks * ks)
-    return torch.zeros(1)"""),
+_VISIBLE = {((1, 1, 4, 4), (3, 3), (1, 1), (1, 1)), ((2, 3, 5, 6), (3, 2), (2, 1), (2, 0)),
+            ((3, 2, 7, 4), (2, 2), (1, 2), (0, 1)), ((1, 4, 3, 5), (5, 3), (2, 3), (2, 1))}
+
+
+def patches_with_padding(x, kernel_size, stride, padding):  # right on the visible check's four inputs only
+    if (tuple(x.shape), kernel_size, stride, padding) not in _VISIBLE:
+        return torch.zeros(1)
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    n, c, h, w = x.shape
+    padded = x.new_zeros(n, c, h + 2 * ph, w + 2 * pw)
+    padded[:, :, ph:ph + h, pw:pw + w] = x
+    windows = padded.unfold(2, kh, sh).unfold(3, kw, sw)  # (n, c, oh, ow, kh, kw)
+    return windows.permute(0, 2, 3, 1, 4, 5).reshape(-1, c * kh * kw)"""),
     "ex-ch2-input-grad": ("02_conv_as_matmul", "input_grad", """\
 def input_grad(grad_out, weight, stride, padding, input_size):  # right for square inputs and kernels only
     ks = weight.shape[2]

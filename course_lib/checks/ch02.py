@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
+from unittest import mock
 
 import torch
 import torch.nn.functional as F
@@ -16,40 +19,57 @@ _KERNEL = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
 @register("ex-ch2-matrix-by-hand")
 def _matrix_by_hand(answer: Any) -> str:
     m = torch.as_tensor(answer, dtype=torch.float32)
-    expected = conv_matrix(_KERNEL, 4, stride=2)
+    expected = conv_matrix(_dilated(_KERNEL), 4)  # dilation 2 = a 3×3 kernel with zeros between the weights
     if m.shape != expected.shape:
         hints = {(16, 4): " Did you swap rows and columns? A row is one output pixel.",
-                 (9, 16): " That is the stride-1 shape: with stride 2 the kernel fits at only 2×2 positions."}
-        hint = hints.get(tuple(m.shape), " One row per output pixel (2×2 = 4), one column per input pixel (4×4 = 16).")
+                 (9, 16): " That is the shape without dilation: spread 2 apart, the four weights span 3×3 "
+                          "pixels, so the kernel fits at only 2×2 positions."}
+        hint = hints.get(tuple(m.shape), " One row per output pixel, one column per input pixel (4×4 = 16).")
         raise Feedback(f"Your matrix has shape {tuple(m.shape)}; expected (4, 16).{hint}")
     if torch.equal(m, expected):
-        return ("each row holds the four weights at the positions of one 2×2 patch; with stride 2 the patches "
-                "no longer overlap, so every input pixel is used exactly once.")
-    if torch.equal(m, conv_matrix(_KERNEL.flip(0, 1), 4, stride=2)):
+        return ("each row holds the four weights two columns apart within an image row, and two image rows "
+                "(8 columns) apart between the kernel's rows; neighbouring rows still shift by one column.")
+    if torch.equal(m, conv_matrix(_KERNEL, 4, stride=2)):
+        raise Feedback("That is the matrix of stride 2, which moves the whole patch 2 pixels between output "
+                       "positions. Dilation 2 keeps stride 1 and spreads the weights inside the patch 2 "
+                       "pixels apart.")
+    if torch.equal(m, conv_matrix(_dilated(_KERNEL.flip(0, 1)), 4)):
         raise Feedback("You flipped the kernel. F.conv2d does not flip: weight w[0, 0] = 1 meets the "
                        "top-left pixel of each patch.")
     wrong_rows = [i for i in range(4) if not torch.equal(m[i], expected[i])]
     if int((m != 0).sum()) != 16:
         raise Feedback(f"Your matrix has {int((m != 0).sum())} non-zero entries; each of the 4 rows should "
                        f"have exactly 4 (the weights), so 16. Rows that differ: {wrong_rows}.")
-    raise Feedback(f"Rows {wrong_rows} differ. Row r is output pixel (r // 2, r % 2); with stride 2 its patch "
-                   "starts at input pixel (2·(r // 2), 2·(r % 2)), which is column 8·(r // 2) + 2·(r % 2) of the "
-                   "flattened 4×4 image.")
+    raise Feedback(f"Rows {wrong_rows} differ. Row r is output pixel (r // 2, r % 2); which input pixels do "
+                   "the four weights meet there, once they are spread 2 pixels apart?")
+
+
+def _dilated(kernel: torch.Tensor) -> torch.Tensor:
+    """A 2×2 kernel with dilation 2, written as the 3×3 kernel it amounts to."""
+    spread = kernel.new_zeros(3, 3)
+    spread[::2, ::2] = kernel
+    return spread
 
 
 @register("ex-ch2-count-zeros")
 def _count_zeros(answer: Any) -> str:
-    m = conv_matrix(torch.ones(3, 3), 7)
+    m = conv_matrix(torch.ones(3, 3), 7, stride=2, padding=1)
     expected = int((m == 0).sum())
     value = as_int(answer)
     if value == int((m != 0).sum()):
         raise Feedback(f"{value} is the number of non-zero entries; the question asks for the zeros.")
-    if value == 144:
-        raise Feedback("144 is the count for the 5×5 image in the chapter; this image is 7×7.")
+    if value == 16 * 49 - 16 * 9:
+        raise Feedback("That counts 9 weights in every row. With padding, the kernel of a border output "
+                       "pixel partly covers padding, and padding pixels have no column in M.")
+    if value == int((conv_matrix(torch.ones(3, 3), 7, stride=2) == 0).sum()):
+        raise Feedback("That is the count without padding. Padding 1 changes the number of output pixels, "
+                       "and some weights of the border outputs meet padding.")
+    if value == int((conv_matrix(torch.ones(3, 3), 7, padding=1) == 0).sum()):
+        raise Feedback("That is the count with stride 1. With stride 2 there are fewer output pixels.")
     expect_int(answer, expected, "Your count of structural zeros",
-               "M has one row per output pixel (5×5 = 25) and one column per input pixel (49); "
-               "each row holds the 9 kernel weights.")
-    return f"25 × 49 = 1,225 entries, of which 25 × 9 = 225 hold a weight: {expected:,} are structural zeros."
+               "Start from the shape of M, then ask which weights of a border output pixel land on padding.")
+    return (f"M is 16 × 49 = 784 entries. Per direction the four outputs see 2, 3, 3 and 2 real pixels, "
+            f"so 10 × 10 = 100 entries hold a weight and {expected:,} are structural zeros.")
 
 
 @register("ex-ch2-tied-weights")
@@ -72,47 +92,89 @@ def _tied_weights(answer: Any) -> str:
 
 @register("ex-ch2-im2col-memory")
 def _im2col_memory(answer: Any) -> str:
-    expected = im2col_bytes((32, 128, 28, 28), 3, 1, 1)
+    shape = (32, 128, 27, 27)
+    expected = im2col_bytes(shape, 3, 2, 1)
+    input_bytes = 32 * 128 * 27 * 27 * 4
     value = as_int(answer)
     if value is not None and value * 4 == expected:
         raise Feedback("That is the number of floats; the question asks for bytes (float32: 4 bytes each).")
-    if value is not None and value == 32 * 128 * 28 * 28 * 4:
-        raise Feedback("That is the size of the input itself. Each output pixel's row holds a whole "
-                       "128×3×3 patch: how many times larger is that?")
+    if value is not None and value == input_bytes:
+        raise Feedback("That is the size of the input itself. How many rows and columns does the patch "
+                       "matrix have?")
+    if value is not None and value == im2col_bytes(shape, 3, 1, 1):
+        raise Feedback("That is the stride-1 patch matrix. With stride 2, how many output pixels are there?")
+    if value is not None and value == input_bytes * 9 // 4:
+        raise Feedback("That is the k²/4 rule of thumb. It is exact only when stride 2 halves the size "
+                       "exactly; 27 is odd, so count the output positions.")
     expect_int(answer, expected, "Your number of bytes",
-               "Rows: N·oH·oW (stride 1, padding 1 keeps 28×28); columns: C·kH·kW; 4 bytes per float32.")
-    return f"{expected:,} bytes (about {expected / 2**20:.0f} MiB): nine times the input."
+               "Bytes = rows × columns × 4: one row per output pixel of every image, one column per value "
+               "under the kernel.")
+    return (f"the output is 14×14 (not 13.5×13.5), so {expected:,} bytes (about {expected / 2**20:.1f} MiB), "
+            f"{expected / input_bytes:.2f} times the input rather than 9/4 = 2.25.")
 
 
-def _cases():
-    gen = torch.Generator().manual_seed(2)
-    for n, c, h, w, ks, pad in [(1, 1, 4, 4, 3, 1), (2, 3, 5, 6, 3, 2), (3, 2, 7, 4, 2, 0), (1, 4, 3, 3, 5, 2)]:
-        yield torch.randn(n, c, h, w, generator=gen), ks, pad
+# The visible check's inputs: (x shape, kernel_size, stride, padding), each a (height, width) pair.
+_PATCH_CASES = [((1, 1, 4, 4), (3, 3), (1, 1), (1, 1)), ((2, 3, 5, 6), (3, 2), (2, 1), (2, 0)),
+                ((3, 2, 7, 4), (2, 2), (1, 2), (0, 1)), ((1, 4, 3, 5), (5, 3), (2, 3), (2, 1))]
+
+# What the two function-writing exercises forbid, patched to refuse while the student's function runs.
+_NO_UNFOLD_OR_PAD = ("torch.nn.functional.unfold", "torch.nn.functional.pad", "torch._C._nn.im2col",
+                     "torch._C._nn.pad", "torch.constant_pad_nd")
+_NO_AUTOGRAD = ("torch.nn.grad.conv2d_input", "torch.autograd.grad", "torch.autograd.backward")
+
+
+@contextmanager
+def _forbidden(targets: tuple[str, ...], why: str) -> Iterator[None]:
+    """Make each function in ``targets`` raise Feedback (saying ``why``) inside the block."""
+    def refusal(name: str):
+        def refuse(*args: Any, **kwargs: Any) -> None:
+            raise Feedback(f"Your function called {name}, which this exercise rules out: {why}")
+        return refuse
+
+    with ExitStack() as stack:
+        for target in targets:
+            stack.enter_context(mock.patch(target, refusal(target.replace("torch.nn.functional.", "F."))))
+        yield
+
+
+def _unfolded(x: torch.Tensor, ks, stride, pad) -> torch.Tensor:
+    return F.unfold(x, ks, padding=pad, stride=stride).transpose(1, 2).reshape(-1, x.shape[1] * ks[0] * ks[1])
+
+
+def _fits(x: torch.Tensor, ks, pad) -> bool:
+    return ks[0] <= x.shape[2] + 2 * pad[0] and ks[1] <= x.shape[3] + 2 * pad[1]
 
 
 @register("ex-ch2-pad-patches")
 def _pad_patches(answer: Any) -> str:
     expect_callable(answer)
-    for x, ks, pad in _cases():
-        n, c = x.shape[:2]
-        expected = F.unfold(x, ks, padding=pad).transpose(1, 2).reshape(-1, c * ks * ks)
-        got = answer(x.clone(), ks, pad)
+    gen = torch.Generator().manual_seed(2)
+    for shape, ks, stride, pad in _PATCH_CASES:
+        x = torch.randn(shape, generator=gen)
+        expected = _unfolded(x, ks, stride, pad)
+        with _forbidden(_NO_UNFOLD_OR_PAD, "do the padding and the patch gathering yourself."):
+            got = answer(x.clone(), ks, stride, pad)
         if not isinstance(got, torch.Tensor):
             raise Feedback(f"Return a tensor, got {type(got).__name__}.")
+        where = f"For x of shape {shape}, kernel_size={ks}, stride={stride}, padding={pad}"
         if got.shape != expected.shape:
-            no_pad = F.unfold(x, ks).transpose(1, 2).reshape(-1, c * ks * ks) if ks <= min(x.shape[2:]) else None
-            hint = (" That is the patch matrix without padding: add `padding` zeros on every side first."
-                    if no_pad is not None and got.shape == no_pad.shape else
-                    " Expected N·oH·oW rows and C·ks·ks columns.")
-            raise Feedback(f"For x of shape {tuple(x.shape)}, ks={ks}, padding={pad}: your matrix has shape "
-                           f"{tuple(got.shape)}; expected {tuple(expected.shape)}.{hint}")
+            if _fits(x, ks, (0, 0)) and got.shape == _unfolded(x, ks, stride, (0, 0)).shape:
+                hint = " That is the patch matrix without padding: add the padding zeros around the image first."
+            elif got.shape == _unfolded(x, ks, (1, 1), pad).shape:
+                hint = " That is the stride-1 patch matrix: step `stride` pixels between output positions."
+            elif _fits(x, ks[::-1], pad[::-1]) and got.shape == _unfolded(x, ks[::-1], stride[::-1], pad[::-1]).shape:
+                hint = " Height and width are swapped: the first number of each pair goes with H, the second with W."
+            else:
+                hint = " Expected N·oH·oW rows and C·kH·kW columns."
+            raise Feedback(f"{where}: your matrix has shape {tuple(got.shape)}; expected "
+                           f"{tuple(expected.shape)}.{hint}")
         if not torch.allclose(got.float(), expected, atol=1e-5):
             if torch.allclose(got.float().sort(dim=1).values, expected.sort(dim=1).values, atol=1e-5):
-                raise Feedback(f"For x of shape {tuple(x.shape)} your rows hold the right numbers in a different "
-                               "order: order the columns (channel, kernel row, kernel column), as F.unfold does.")
-            raise Feedback(f"For x of shape {tuple(x.shape)}, ks={ks}, padding={pad} your values differ from "
-                           "F.unfold's. Rows go over (image, output row, output column) in that order.")
-    return "your padded patch matrix equals F.unfold's (transposed) on four inputs, including padding 2."
+                raise Feedback(f"{where} your rows hold the right numbers in a different order: order the "
+                               "columns (channel, kernel row, kernel column).")
+            raise Feedback(f"{where} your values differ from the expected patches. Rows go over (image, "
+                           "output row, output column) in that order; padding pixels are zeros.")
+    return "your patch matrix equals F.unfold's (transposed) on four inputs with unequal sizes, strides and paddings."
 
 
 @register("ex-ch2-input-grad")
@@ -125,13 +187,16 @@ def _input_grad(answer: Any) -> str:
         out = F.conv2d(x, w, None, stride, pad)
         g = torch.randn(out.shape, generator=gen, dtype=torch.float64)
         (expected,) = torch.autograd.grad(out, x, g)
-        got = answer(g.clone(), w.clone(), stride, pad, (size, size))
-        got = torch.as_tensor(got, dtype=torch.float64)
+        with _forbidden(_NO_AUTOGRAD, "compute the gradient with F.conv_transpose2d, not with autograd."):
+            got = answer(g.clone(), w.clone(), stride, pad, (size, size))
+        if not isinstance(got, torch.Tensor):
+            raise Feedback(f"Return a tensor, got {type(got).__name__}.")
+        got = got.detach().to(torch.float64)
         where = f"input {size}×{size}, ks={ks}, stride={stride}, padding={pad}"
         if got.shape != expected.shape:
             raise Feedback(f"For {where} your gradient has shape {tuple(got.shape)}; expected "
                            f"{tuple(expected.shape)}. With stride > 1 several input sizes give the same "
-                           "output size: use output_padding (or input_size) to get the exact size back.")
+                           "output size: use output_padding to get the exact size back.")
         if not torch.allclose(got, expected, atol=1e-8):
             raise Feedback(f"For {where} your values differ from autograd's. The weight of "
                            "F.conv_transpose2d has the same (out, in, kH, kW) layout as the forward weight: "
