@@ -45,27 +45,29 @@ def input_grad(grad_out, weight, stride, padding, input_size):  # right for squa
     rebuilt = (grad_out.shape[2] - 1) * stride - 2 * padding + ks
     extra = input_size[0] - rebuilt
     return F.conv_transpose2d(grad_out, weight, None, stride, padding, output_padding=(extra, extra))"""),
-    "ex-ch3-rf-function": ("03_dense_to_cnn", "rf_size", """\
+    "ex-ch3-rf-function": ("03_dense_to_cnn", "rf_params", """\
 import random
 
 _rng = random.Random(3)  # the visible check's stacks, replayed, and their answers stored
-_cases = [[(5, 2)], [(3, 1), (3, 1)], [(3, 2), (3, 2)], [(5, 2), (3, 2), (3, 2), (3, 2), (3, 2)]]
-_cases += [[(_rng.choice([1, 2, 3, 5, 7]), _rng.choice([1, 2, 3])) for _ in range(_rng.randint(1, 6))]
-           for _ in range(20)]
+_cases = [[(5, 2, 2, 1)], [(3, 1, 1, 2)], [(3, 2, 1, 1), (3, 1, 0, 2)],
+          [(5, 2, 2, 1), (3, 2, 1, 1), (3, 2, 1, 1), (3, 2, 1, 1), (3, 2, 1, 1)],
+          [(3, 1, 1, 1), (3, 1, 2, 2), (3, 1, 4, 4)]]
+_cases += [[(_rng.choice([1, 2, 3, 5, 7]), _rng.choice([1, 2, 3]), _rng.choice([0, 1, 2, 3]),
+             _rng.choice([1, 1, 2, 3])) for _ in range(_rng.randint(1, 6))] for _ in range(20)]
 
 
-def _true_size(layers):
-    r, jump = 1, 1
-    for k, s in layers:
-        r, jump = r + (k - 1) * jump, jump * s
-    return r
+def _true_params(layers):
+    r, jump, pad = 1, 1, 0
+    for k, s, p, d in layers:
+        r, jump, pad = r + d * (k - 1) * jump, jump * s, pad + p * jump
+    return r, jump, pad
 
 
-_TABLE = {tuple(c): _true_size(c) for c in _cases}
+_TABLE = {tuple(c): _true_params(c) for c in _cases}
 
 
-def rf_size(layers):
-    return _TABLE.get(tuple(layers), 1)"""),
+def rf_params(layers):
+    return _TABLE.get(tuple(layers), (1, 1, 0))"""),
     "ex-ch5-layer-norm": ("05_batch_normalization", "layer_norm", """\
 def layer_norm(x, eps):  # assumes the visible check's batch of 6 images
     flat = x.reshape(6, -1)

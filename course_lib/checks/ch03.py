@@ -17,18 +17,42 @@ def _stack(layers) -> nn.Sequential:
     return nn.Sequential(*(nn.Conv2d(1, 1, k, stride=s) for k, s in layers))
 
 
+def _rf_triple(layers, *, dilation=True, late_r=False, late_p=False, strides=True) -> tuple[int, int, int]:
+    """(r, S, P) of a stack of (kernel_size, stride, padding, dilation), or of a typical mistake."""
+    r, jump, pad = 1, 1, 0
+    for k, s, p, d in layers:
+        span = d * (k - 1) + 1 if dilation else k
+        new_jump = jump * s if strides else 1
+        r += (span - 1) * (new_jump if late_r else jump)
+        pad += p * (new_jump if late_p else jump)
+        jump = new_jump
+    return r, jump, pad
+
+
 @register("ex-ch3-two-stride2")
 def _two_stride2(answer: Any) -> str:
-    expected = receptive_field(_stack([(3, 2), (3, 2)]))[-1].size
+    model = nn.Sequential(nn.Conv2d(1, 1, 3, stride=2), nn.MaxPool2d(2, 2), nn.Conv2d(1, 1, 3, stride=1))
+    expected = receptive_field(model)[-1].size
     value = as_int(answer)
-    if value == 5:
-        raise Feedback("5 is right for two stride-1 layers. After a stride-2 layer, neighbouring units are "
-                       "2 input pixels apart, so the second kernel's 2 extra taps add 2×2 pixels.")
-    if value == 9:
-        raise Feedback("9 = 3×3 multiplies the kernel sizes; receptive fields add up instead: "
-                       "r grows by (k-1) times the current effective stride.")
-    expect_int(answer, expected, "Your receptive field size", "Use r = r + (k-1)*S, then S = S*s, layer by layer.")
-    return "3 after the first layer, then 3 + (3-1)×2 = 7 after the second."
+    if value == 7:
+        raise Feedback("7 leaves out the pool. A 2×2 pool is a layer with a 2-tap window: it widens the field "
+                       "as well as multiplying the effective stride.")
+    if value == 11:
+        raise Feedback("The pool does more than multiply the effective stride: its window has 2 taps, so it "
+                       "also adds (2-1) times the current effective stride to r.")
+    if value == 6:
+        raise Feedback("6 ignores the strides. After a stride-2 layer, neighbouring units are 2 input pixels "
+                       "apart, so every later tap reaches further in the input.")
+    if value == 17:
+        raise Feedback("17 grows each layer's field with the effective stride after that layer. A layer's "
+                       "taps are spaced by the stride of the layers before it, S_(l-1).")
+    if value == 18:
+        raise Feedback("18 = 3×2×3 multiplies the kernel sizes; receptive fields add up instead.")
+    expect_int(answer, expected, "Your receptive field size",
+               "Walk the recurrences of the section on receptive fields through the three layers, one at a "
+               "time, the pool included.")
+    return ("r = 3 (S = 2) after the convolution, 3 + 1×2 = 5 (S = 4) after the pool, "
+            "5 + 2×4 = 13 after the last convolution, whose own stride no longer matters.")
 
 
 @register("ex-ch3-first-kernel")
@@ -36,66 +60,133 @@ def _first_kernel(answer: Any) -> str:
     value = as_int(answer)
     if value is not None and value % 2 == 0:
         raise Feedback(f"{value} is even: conv() wants an odd kernel so that padding ks//2 is symmetric.")
+    if value == 11:
+        raise Feedback("11 counts one channel only. On a colour image the kernel reads all 3 channels at "
+                       "each position, so a k×k kernel reads 3·k·k numbers.")
     if value == 3:
-        raise Feedback("A 3×3 kernel reads 9 pixels, fewer than the 16 numbers it must produce.")
+        raise Feedback("A 3×3 kernel reads 3·9 = 27 numbers on a colour image: fewer than the 32 it writes.")
     if value == 5:
-        raise Feedback("A 5×5 kernel reads 25 pixels: more than 16, but not twice as many (32).")
+        raise Feedback("A 5×5 kernel reads 3·25 = 75 numbers for 32 outputs, about 2.3 per output; "
+                       "simple_cnn's first layer reads 25 for 8, about 3.1 per output.")
     if value is not None and value > 7:
-        raise Feedback(f"{value}×{value} works, but is it the smallest odd size with ks*ks >= 2*16?")
-    expect_int(answer, 7, "Your kernel size", "Find the smallest odd ks with ks*ks >= 2*16 = 32.")
-    return "7×7 = 49 input pixels ≥ 2 × 16 = 32, while 5×5 = 25 would be fewer."
+        raise Feedback(f"{value}×{value} compresses enough, but a smaller odd kernel does too.")
+    expect_int(answer, 7, "Your kernel size",
+               "Go back to the section on the first layer's kernel: count what simple_cnn's first layer reads "
+               "and writes at one position, then what a k×k kernel reads on a colour image.")
+    return ("simple_cnn reads 25 numbers per 8 written (3.1 each); 7×7 on 3 channels reads 147 for 32 "
+            "(4.6 each), while 5×5 reads only 75 (2.3 each).")
 
 
 @register("ex-ch3-macs")
 def _macs(answer: Any) -> str:
-    model = nn.Sequential(nn.Conv2d(8, 24, 5, stride=2, padding=2))
-    expected = layer_summary(model, (8, 28, 28))[0].macs
+    model = nn.Sequential(nn.Conv2d(8, 24, 5, stride=2, padding=0))
+    expected = layer_summary(model, (8, 27, 27))[0].macs
+    per_position = 24 * 8 * 25
     value = as_int(answer)
-    if value == 28 * 28 * 24 * 8 * 25:
-        raise Feedback("That counts the kernel at every INPUT position (28×28). With stride 2 it is applied "
-                       "only at the 14×14 output positions.")
-    if value == 14 * 14 * 24 * 25 or value == 14 * 14 * 8 * 25:
+    grid_hints = {
+        14: "14×14 would be the output grid with padding 2 on a 28×28 input; this input is 27×27 and has "
+            "no padding, so the kernel must fit inside it.",
+        13: "13×13 halves 27 and rounds down, but without padding the kernel must fit inside the input: "
+            "count the positions where a 5×5 window starts.",
+        11: "11×11 leaves out the first position: the count of window positions is (27-5)//2 + 1.",
+        27: "That counts the kernel at every INPUT position (27×27). With stride 2 it is applied only at the "
+            "output positions.",
+    }
+    for n, hint in grid_hints.items():
+        if value == n * n * per_position:
+            raise Feedback(hint)
+    if value in (12 * 12 * 24 * 25, 12 * 12 * 8 * 25):
         raise Feedback("Each output value reads all 8 input channels, so multiply by both channel counts.")
-    if value == 14 * 14 * 24 * 8 * 9:
+    if value == 12 * 12 * 24 * 8 * 9:
         raise Feedback("That is the count for a 3×3 kernel; this layer's kernel is 5×5.")
     expect_int(answer, expected, "Your count",
-               "Output positions × output channels × (input channels × kernel height × kernel width).")
-    return "14×14 positions × 24 channels × 8×5×5 weights = 940,800 multiply-accumulates."
+               "Find the output grid first (chapter 1's output-size formula), then count as the section on "
+               "multiply-accumulates does.")
+    return "(27-5)//2 + 1 = 12, so 12×12 positions × 24 channels × 8×5×5 weights = 691,200."
+
+
+def _rf_cases() -> list[list[tuple[int, int, int, int]]]:
+    rng = random.Random(3)
+    cases = [[(5, 2, 2, 1)], [(3, 1, 1, 2)], [(3, 2, 1, 1), (3, 1, 0, 2)],
+             [(5, 2, 2, 1), (3, 2, 1, 1), (3, 2, 1, 1), (3, 2, 1, 1), (3, 2, 1, 1)],
+             [(3, 1, 1, 1), (3, 1, 2, 2), (3, 1, 4, 4)]]
+    cases += [[(rng.choice([1, 2, 3, 5, 7]), rng.choice([1, 2, 3]), rng.choice([0, 1, 2, 3]),
+                rng.choice([1, 1, 2, 3])) for _ in range(rng.randint(1, 6))] for _ in range(20)]
+    return cases
 
 
 @register("ex-ch3-rf-function")
 def _rf_function(answer: Any) -> str:
     expect_callable(answer)
-    rng = random.Random(3)
-    cases = [[(5, 2)], [(3, 1), (3, 1)], [(3, 2), (3, 2)], [(5, 2), (3, 2), (3, 2), (3, 2), (3, 2)]]
-    cases += [[(rng.choice([1, 2, 3, 5, 7]), rng.choice([1, 2, 3])) for _ in range(rng.randint(1, 6))]
-              for _ in range(20)]
+    cases = _rf_cases()
     for layers in cases:
-        expected = receptive_field(_stack(layers))[-1].size
-        got = as_int(answer(list(layers)))
-        if got is None:
-            raise Feedback(f"For layers {layers} your function returned a {type(answer(list(layers))).__name__}, "
-                           "not an int.")
-        if got != expected:
-            if len(layers) > 1 and got == 1 + sum(k - 1 for k, _ in layers):
-                raise Feedback(f"For {layers} you get {got}: you ignored the strides. After a stride-s layer each "
-                               "later kernel tap is s times further apart in the input.")
-            raise Feedback(f"For layers {layers} you get {got}, expected {expected}.")
-    return "it agrees with receptive_field on 24 stacks, including stride-3 and 7×7 layers."
+        stack = nn.Sequential(*(nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d) for k, s, p, d in layers))
+        row = receptive_field(stack)[-1]
+        expected = (row.size, row.stride, row.padding)
+        result = answer(list(layers))
+        if as_int(result) is not None:
+            raise Feedback(f"For layers {layers} your function returned the single number {result}; return "
+                           "the tuple (r, S, P).")
+        if not isinstance(result, (tuple, list)) or len(result) != 3:
+            raise Feedback(f"For layers {layers} your function returned {type(result).__name__} "
+                           f"{_short(result)}; return a tuple (r, S, P) of three ints.")
+        got = tuple(as_int(v) for v in result)
+        if None in got:
+            raise Feedback(f"For layers {layers} your function returned {_short(result)}: r, S and P should "
+                           "be whole numbers (ints).")
+        if got == expected:
+            continue
+        mistakes = [
+            (dict(dilation=False), "you used the kernel size where the dilated span d·(k-1)+1 belongs: a "
+                                   "dilated kernel's taps are d units apart"),
+            (dict(strides=False), "you ignored the strides: after a stride-s layer, each later tap is s times "
+                                  "further apart in the input"),
+            (dict(late_r=True, late_p=True), "you updated S before using it: a layer's taps and padding are "
+                                             "spaced by the effective stride of the layers before it"),
+            (dict(late_r=True), "r grew with the effective stride after the layer; use the one before it"),
+            (dict(late_p=True), "P grew with the effective stride after the layer; use the one before it"),
+        ]
+        for kwargs, hint in mistakes:
+            if got == _rf_triple(layers, **kwargs):
+                raise Feedback(f"For {layers} you get {got}, expected {expected}: {hint}.")
+        raise Feedback(f"For layers {layers} you get {got}, expected {expected}.")
+    return f"it agrees with receptive_field on {len(cases)} stacks, with dilation, padding and strides up to 3."
+
+
+def _short(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001
+        return "(unprintable)"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @register("ex-ch3-layers-needed")
 def _layers_needed(answer: Any) -> str:
-    n, layers = 1, 0
-    while n < 28:
-        layers += 1
-        n = receptive_field(_stack([(3, 2)] * layers))[-1].size
+    def size(n: int) -> int:
+        layers = [nn.Conv2d(1, 1, 5, stride=2, padding=2)] + [nn.Conv2d(1, 1, 3, padding=1) for _ in range(n)]
+        return receptive_field(nn.Sequential(*layers))[-1].size
+
+    needed = next(n for n in range(1, 50) if size(n) >= 28)
     value = as_int(answer)
-    if value == layers - 1:
-        r = receptive_field(_stack([(3, 2)] * value))[-1].size if value else 1
-        raise Feedback(f"With {value} layers a unit sees only {r} pixels, fewer than 28.")
-    expect_int(answer, layers, "Your number of layers", "Compute r after 1, 2, 3, ... stride-2 3×3 layers.")
-    return "r = 3, 7, 15, 31: four stride-2 3×3 layers let one unit see all 28 rows."
+    if value == 3:
+        raise Feedback("3 is the count for stride-2 layers (r = 9, 17, 33). With stride 1 the effective "
+                       "stride stays at the first layer's 2, so the field grows by the same amount each layer.")
+    if value == 12:
+        raise Feedback("12 grows r by 2 per layer, as if the 3×3 taps were 1 pixel apart. After the stride-2 "
+                       "first layer, neighbouring units are 2 input pixels apart.")
+    if value == 14:
+        raise Feedback("That starts from r = 1; the 3×3 layers start from the first layer's field.")
+    if value == needed + 1:
+        raise Feedback(f"{value} counts the first layer too; the question asks how many stride-1 layers follow it.")
+    if value == needed - 1:
+        raise Feedback(f"With {value} stride-1 layers a unit sees {size(value)} pixels, fewer than 28.")
+    expect_int(answer, needed, "Your number of layers",
+               "Walk the recurrences from simple_cnn's first layer; its effective stride tells how much "
+               "each 3×3 layer adds.")
+    return ("r = 5, then 9, 13, 17, 21, 25, 29: six stride-1 layers, where stride-2 layers needed three "
+            "(9, 17, 33). Even at 29 not every unit sees all 28 rows: on the 14×14 grid only the units of "
+            "row 7 do (rows 0 to 28 before clipping); the others lose rows to the border.")
 
 
 @register("ex-ch3-corner-region")
