@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from typing import Any
-from unittest import mock
 
 import torch
 import torch.nn.functional as F
 
 from ..matmul import conv_matrix, im2col_bytes
-from .core import Feedback, as_int, expect_callable, expect_int, register
+from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register
 
 _KERNEL = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
 
@@ -123,20 +120,6 @@ _NO_UNFOLD_OR_PAD = ("torch.nn.functional.unfold", "torch.nn.functional.pad", "t
 _NO_AUTOGRAD = ("torch.nn.grad.conv2d_input", "torch.autograd.grad", "torch.autograd.backward")
 
 
-@contextmanager
-def _forbidden(targets: tuple[str, ...], why: str) -> Iterator[None]:
-    """Make each function in ``targets`` raise Feedback (saying ``why``) inside the block."""
-    def refusal(name: str):
-        def refuse(*args: Any, **kwargs: Any) -> None:
-            raise Feedback(f"Your function called {name}, which this exercise rules out: {why}")
-        return refuse
-
-    with ExitStack() as stack:
-        for target in targets:
-            stack.enter_context(mock.patch(target, refusal(target.replace("torch.nn.functional.", "F."))))
-        yield
-
-
 def _unfolded(x: torch.Tensor, ks, stride, pad) -> torch.Tensor:
     return F.unfold(x, ks, padding=pad, stride=stride).transpose(1, 2).reshape(-1, x.shape[1] * ks[0] * ks[1])
 
@@ -152,7 +135,7 @@ def _pad_patches(answer: Any) -> str:
     for shape, ks, stride, pad in _PATCH_CASES:
         x = torch.randn(shape, generator=gen)
         expected = _unfolded(x, ks, stride, pad)
-        with _forbidden(_NO_UNFOLD_OR_PAD, "do the padding and the patch gathering yourself."):
+        with forbidden(_NO_UNFOLD_OR_PAD, "do the padding and the patch gathering yourself."):
             got = answer(x.clone(), ks, stride, pad)
         if not isinstance(got, torch.Tensor):
             raise Feedback(f"Return a tensor, got {type(got).__name__}.")
@@ -187,7 +170,7 @@ def _input_grad(answer: Any) -> str:
         out = F.conv2d(x, w, None, stride, pad)
         g = torch.randn(out.shape, generator=gen, dtype=torch.float64)
         (expected,) = torch.autograd.grad(out, x, g)
-        with _forbidden(_NO_AUTOGRAD, "compute the gradient with F.conv_transpose2d, not with autograd."):
+        with forbidden(_NO_AUTOGRAD, "compute the gradient with F.conv_transpose2d, not with autograd."):
             got = answer(g.clone(), w.clone(), stride, pad, (size, size))
         if not isinstance(got, torch.Tensor):
             raise Feedback(f"Return a tensor, got {type(got).__name__}.")

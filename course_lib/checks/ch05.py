@@ -82,9 +82,9 @@ def _layer_norm(fn: Any) -> str:
     x = x * torch.linspace(0.5, 2.0, 6).view(6, 1, 1, 1)  # images of different scales
     refs = {eps: F.layer_norm(x, x.shape[1:], eps=eps) for eps in (1e-5, 0.5)}
     outs = {}
-    with forbidden([(F, "layer_norm"), (torch, "layer_norm")],
-                   "Write the normalization yourself, with mean and var: PyTorch's layer norm is "
-                   "what the check compares with, so it cannot be the answer."):
+    with forbidden(("torch.nn.functional.layer_norm", "torch.layer_norm"),
+                   "write the normalization yourself, with mean and var (PyTorch's layer norm is "
+                   "what the check compares with)."):
         for eps in refs:
             outs[eps] = fn(x.clone(), eps)
     out = outs[1e-5]

@@ -270,19 +270,22 @@ def expect_callable(answer: Any) -> Any:
 
 
 @contextmanager
-def forbidden(targets: list[tuple[Any, str]], why: str) -> Iterator[None]:
-    """Inside the block, calling any ``(owner, attribute)`` in ``targets`` raises :class:`Feedback` ``why``.
+def forbidden(targets: tuple[str, ...], why: str) -> Iterator[None]:
+    """Inside the block, calling any function named in ``targets`` raises :class:`Feedback`.
 
-    For exercises that ask the student to write something PyTorch already has: the check
-    computes its reference first, then calls the student's function inside this block, so a
-    one-line call to the library function gets a clear message instead of full marks.
+    ``targets`` are dotted names such as ``"torch.nn.functional.unfold"``. For exercises that
+    ask the student to write something PyTorch already has: the check computes its reference
+    first, then runs the student's function inside this block, so a call to the library
+    function gets a clear message (naming it, and saying ``why``) instead of full marks.
     """
     from unittest import mock
 
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise Feedback(why)
+    def refusal(name: str):
+        def refuse(*args: Any, **kwargs: Any) -> None:
+            raise Feedback(f"Your function called {name}, which this exercise rules out: {why}")
+        return refuse
 
     with contextlib.ExitStack() as stack:
-        for owner, name in targets:
-            stack.enter_context(mock.patch.object(owner, name, refuse))
+        for target in targets:
+            stack.enter_context(mock.patch(target, refusal(target.replace("torch.nn.functional.", "F."))))
         yield
