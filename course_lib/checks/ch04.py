@@ -8,34 +8,48 @@ from typing import Any
 from .core import Feedback, as_int, as_number, expect_close, expect_int, register
 
 
-@register("ex-ch4-steps-per-epoch")
-def _steps_per_epoch(answer: Any) -> str:
+@register("ex-ch4-dropped-images")
+def _dropped_images(answer: Any) -> str:
+    expected = 60000 - (60000 // 384) * 384
     value = as_int(answer)
-    if value == math.ceil(60000 / 384):
-        raise Feedback("157 counts the last, partial batch of 96 images; the course's training loader "
-                       "drops it (drop_last=True). How many *full* batches of 384 fit in 60,000?")
-    if value == 60000 // 512:
-        raise Feedback("117 is the count for batches of 512; this question is about batches of 384.")
-    expect_int(answer, 60000 // 384, "Your number of steps",
-               "Each step uses one batch; divide the 60,000 training images by the batch size.")
-    return "60000 // 384 = 156 full batches, so 156 optimizer steps (the last 96 images are dropped)."
+    if value == 0:
+        raise Feedback("0 would be right for a loader that keeps the last, incomplete batch; look at the "
+                       "training loader's drop_last attribute.")
+    if value == 384 - expected:
+        raise Feedback(f"{value} is how many images the last batch would lack to be full; the question asks "
+                       "how many images the epoch leaves out.")
+    if value in (60000 // 384, math.ceil(60000 / 384)):
+        raise Feedback(f"{value} is a number of batches (steps); the question asks for a number of images.")
+    if value == (60000 // 384) * 384:
+        raise Feedback(f"{value} is how many images one epoch *uses*; the question asks how many it leaves out.")
+    expect_int(answer, expected, "Your number of images",
+               "Look at the training loader's drop_last attribute and its len(): what happens to the "
+               "images that cannot fill a batch?")
+    return (f"60000 // 384 = 156 full batches use 59,904 images; drop_last=True drops the last {expected}. "
+            "The loader shuffles every epoch, so which images are left out changes from epoch to epoch.")
 
 
 @register("ex-ch4-warmup-steps")
 def _warmup_steps(answer: Any) -> str:
-    expected = sum(1 for t in range(156) if t / 156 < 0.3)
+    n = 60000 // 384  # the training loader drops the last, incomplete batch
+    expected = sum(1 for t in range(n) if t / n < 0.3)
     value = as_int(answer)
     if value == expected - 1:
-        raise Feedback(f"{value} is floor(0.3*156): you left out step 0, which also warms up "
-                       "(its position 0/156 is below 0.3).")
+        raise Feedback(f"{value} is floor(0.3*{n}): you left out step 0, which also warms up "
+                       f"(its position 0/{n} is below 0.3).")
     if value == expected + 1:
-        raise Feedback("That counts one step too many: the step whose position t/156 reaches 0.3 "
-                       "already belongs to the annealing phase.")
-    if value == sum(1 for t in range(156) if t / 156 < 0.25):
+        raise Feedback(f"{value} would be right for {n + 1} steps, but the loader drops the last, incomplete "
+                       f"batch, so the epoch has {n} (the previous exercise). Or you counted step {expected}, "
+                       f"whose position {expected}/{n} is already above 0.3.")
+    if value == sum(1 for t in range(n) if t / n < 0.25):
         raise Feedback("That uses fastai's default pct_start=0.25; the question sets pct_start=0.3.")
+    if value == sum(1 for t in range(117) if t / 117 < 0.3):
+        raise Feedback("That counts the 117 steps of batch size 512; the question is about batch size 384.")
     expect_int(answer, expected, "Your count of warm-up steps",
-               "Count the steps t = 0, 1, ..., 155 whose position t/156 is below pct_start = 0.3.")
-    return f"steps 0 to {expected - 1} have t/156 < 0.3: {expected} warm-up steps (0.3 × 156 = 46.8, rounded up)."
+               "Reread how fit_one_cycle places step t of n in 'The 1cycle schedule', and take n from the "
+               "course's training loader at batch size 384.")
+    return (f"the loader gives {n} steps; steps 0 to {expected - 1} have t/{n} < 0.3: {expected} warm-up "
+            f"steps (0.3 × {n} = {0.3 * n:.1f}, rounded up).")
 
 
 @register("ex-ch4-torch-final-lr")
@@ -48,7 +62,8 @@ def _torch_final_lr(answer: Any) -> str:
         raise Feedback("0.01/10 is the starting rate, max_lr/div_factor; the last step divides it once more, "
                        "by final_div_factor.")
     expect_close(answer, 0.01 / (10 * 100), "Your final learning rate",
-                 hint="Start from initial_lr = max_lr/div_factor, then min_lr = initial_lr/final_div_factor.")
+                 hint="Reread the 'final rate' row of the table in 'The 1cycle schedule': which rate does "
+                      "final_div_factor divide?")
     return "0.01/10/100 = 1e-05: OneCycleLR divides the starting rate, not max_lr, by final_div_factor."
 
 
@@ -64,7 +79,8 @@ def _one_cycle_midpoint(answer: Any) -> str:
     if math.isclose(value, 12.5, rel_tol=1e-6):
         raise Feedback("Give the position as a fraction of the run between 0 and 1, not a percentage.")
     expect_close(answer, 0.125, "Your position", rel=1e-6,
-                 hint="(1 + cos(pi*q))/2 is 1/2 where cos(pi*q) = 0; the warm-up's q is p/0.25.")
+                 hint="Reread cos_anneal and how one_cycle_lrs maps a position p into the warm-up's "
+                      "phase, in 'The 1cycle schedule'.")
     return ("cos(pi/2) = 0, so the half cosine is exactly halfway at q = 1/2 of its phase: "
             "p = 0.5 × 0.25 = 0.125, whatever lr_max and div are.")
 
@@ -87,7 +103,8 @@ def _near_zero_normal(answer: Any) -> str:
     if math.isclose(value, _PHI_005 - 0.5, rel_tol=2e-2):
         raise Feedback("That counts the outputs in (0, 0.05] only; the exact zeros count too.")
     expect_close(answer, _PHI_005, "Your fraction", rel=4e-3,
-                 hint="relu(z) <= 0.05 exactly when z <= 0.05: use the normal CDF at 0.05.")
+                 hint="Reread how the % near zero is counted in 'Why plain training fails', and what "
+                      "a ReLU does to a negative input.")
     return (f"relu(z) <= 0.05 exactly when z <= 0.05, so the share is Phi(0.05) = {_PHI_005:.4f}. "
             "Hooking the convolution before its ReLU gives the same number: near_zero cannot tell "
             "a dead ReLU from a merely negative pre-activation.")
@@ -106,7 +123,8 @@ def _minimum_batches_back(answer: Any) -> str:
         raise Feedback("That spreads the sweep over 99 intervals; fastai's batch i sits at position "
                        "i/num_it = i/100.")
     expect_close(answer, 12.5, "Your number of batches", rel=1e-6,
-                 hint="The rate is 1e-7 * (1e8)**(i/100): one decade (a factor 10) takes 100/8 batches.")
+                 hint="Reread the rate formula at the top of 'The learning-rate finder': the answer "
+                      "follows from it alone, with no data from the run.")
     return ("eight decades in 100 batches: a factor 10 every 12.5 batches, so the 'minimum' suggestion "
             "is the rate lr_find used 12.5 batches before the lowest loss, back on the descending part of "
             "the curve.")
