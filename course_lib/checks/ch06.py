@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 from .core import Feedback, as_int, expect_int, register
+
+
+def _whole_float_hint(value: Any) -> None:
+    """Raise Feedback if ``value`` is a float (or float tensor) holding a whole number, such as 2548.0."""
+    if isinstance(value, bool) or as_int(value) is not None:
+        return
+    is_float_tensor = hasattr(value, "numel") and hasattr(value, "is_floating_point")
+    if is_float_tensor and not (value.numel() == 1 and value.is_floating_point()):
+        return
+    if not (isinstance(value, numbers.Real) or is_float_tensor):
+        return
+    number = float(value.item() if is_float_tensor else value)
+    if math.isfinite(number) and number.is_integer():
+        raise Feedback(f"{value!r} is a whole number stored as a float (division with / always gives one): "
+                       f"compute it with // (integer division) or wrap it in int().")
 
 
 def _int_tuple(answer: Any, n: int, what: str) -> tuple[int, ...]:
     """``answer`` as a tuple of ``n`` ints, or Feedback that says what is wrong with it."""
     if isinstance(answer, (str, bytes)) or not hasattr(answer, "__iter__"):
         raise Feedback(f"Give {what} as a tuple of {n} ints, got {type(answer).__name__}.")
-    values = tuple(as_int(v) for v in answer)
+    entries = tuple(answer)
+    values = tuple(as_int(v) for v in entries)
     if any(v is None for v in values):
+        for v in entries:
+            _whole_float_hint(v)
         raise Feedback(f"Every entry of {what} must be a whole number (int), got {answer!r}.")
     if len(values) != n:
         raise Feedback(f"{what[0].upper()}{what[1:]} has {n} entries; yours has {len(values)}.")
@@ -25,46 +45,69 @@ def _nhwc_strides(answer: Any) -> str:
     if got == (300, 100, 10, 1):
         raise Feedback("Those are the strides of a contiguous (2, 3, 10, 10) NCHW tensor. In (N, H, W, C) "
                        "the channels are the innermost axis: stride 1 belongs to C.")
-    if got == (300, 1, 10, 100):
-        raise Feedback("Those are the NCHW strides written in (N, H, W, C) order; a contiguous NHWC tensor "
-                       "has C innermost, then W, then H.")
+    if got == (300, 10, 1, 100):
+        raise Feedback("Those are the strides of an NCHW tensor permuted to (N, H, W, C) order, as "
+                       "permute(0, 2, 3, 1) gives them before .contiguous(): the values have not moved, so "
+                       "each channel is still a whole plane. In a contiguous NHWC tensor C is innermost.")
     if got == (1, 3, 30, 300):
         raise Feedback("Reversed: the *last* axis (C) moves fastest, so it has the smallest stride.")
+    if got == (1200, 120, 12, 4):
+        raise Feedback("Those are bytes (4 per float32); .stride() counts elements.")
     if got != (300, 30, 3, 1):
-        raise Feedback("Start from the last axis: C has stride 1; one step in W skips the C = 3 values of a "
-                       "pixel; one step in H skips a whole row of W·C values; one step in N a whole image.")
+        raise Feedback("Reread the definition of a stride at the start of 'Patches without copying': how "
+                       "many elements does one step along each axis skip in a contiguous tensor?")
     return "(300, 30, 3, 1): C innermost, then W (3 values a pixel), H (30 a row), N (300 an image)."
 
 
 @register("ex-ch6-patch-view-strides")
 def _patch_view_strides(answer: Any) -> str:
     got = _int_tuple(answer, 6, "the strides of the view")
-    if got == (300, 30, 3, 30, 3, 1):
-        raise Feedback("That is the view for stride 1. With stride 2, one step between output pixels "
-                       "moves two input pixels: multiply the oH and oW strides by the stride.")
-    if got == (300, 60, 6, 60, 6, 1):
-        raise Feedback("The kernel taps are neighbouring input pixels whatever the stride: only the oH and "
-                       "oW strides are multiplied by 2.")
-    if got != (300, 60, 6, 30, 3, 1):
-        raise Feedback("Use (sN, sH·stride, sW·stride, sH, sW, sC) with the padded tensor's strides "
-                       "(sN, sH, sW, sC) of the previous exercise.")
-    return ("(300, 60, 6, 30, 3, 1): output pixels are 2 input pixels apart, kernel taps 1 apart, "
-            "and all of them read the same memory.")
+    if got == (300, 90, 9, 30, 3, 1):
+        raise Feedback("That is the view without dilation: with dilation 2 neighbouring kernel taps are 2 "
+                       "input pixels apart, so the kH and kW strides change too.")
+    if got == (300, 60, 6, 90, 9, 1):
+        raise Feedback("Swapped: the stride (3) is the step between output pixels, the oH and oW axes; the "
+                       "dilation (2) is the step between kernel taps, the kH and kW axes.")
+    if got == (300, 30, 3, 60, 6, 1):
+        raise Feedback("That is stride 1: with stride 3, one step between output pixels moves three input "
+                       "pixels.")
+    if got == (300, 180, 18, 60, 6, 1):
+        raise Feedback("One step between output pixels moves by the stride alone; the dilation only spreads "
+                       "the taps inside a patch.")
+    if got in ((300, 60, 6, 30, 3, 1), (300, 30, 3, 30, 3, 1)):
+        raise Feedback("That ignores both the stride 3 and the dilation 2 of this exercise.")
+    if got[0] != 300 or got[5] != 1:
+        raise Feedback("The N and C axes of the view step exactly like those of the padded tensor: its "
+                       "strides are the answer of the previous exercise.")
+    if got != (300, 90, 9, 60, 6, 1):
+        raise Feedback("For each of the six axes, ask how many input pixels (or images, or channels) one "
+                       "step moves, and turn that into elements with the padded tensor's strides, as "
+                       "'Patches without copying' does for stride 1.")
+    return ("(300, 90, 9, 60, 6, 1): output pixels are 3 input pixels apart (the stride), kernel taps 2 apart "
+            "(the dilation), and all of them read the same memory.")
 
 
 @register("ex-ch6-page-faults")
 def _page_faults(answer: Any) -> str:
     rows = 512 * 14 * 14
+    _whole_float_hint(answer)
     if as_int(answer) == rows * 25 * 4 // 4096:
         raise Feedback("That leaves out the column of ones for the bias: each row holds 25 patch values "
                        "and a 1.")
     if as_int(answer) == rows * 26 * 4:
         raise Feedback("That is the number of bytes; a page holds 4 KiB = 4096 bytes.")
-    if as_int(answer) == rows * 26 * 4 // 4000:
+    if as_int(answer) == rows * 26:
+        raise Feedback("That is the number of float32 values; each takes 4 bytes.")
+    if as_int(answer) in (rows * 26 * 4 // 4000, rows * 26 * 4 // 4000 + 1):
         raise Feedback("A KiB is 1024 bytes, so a page is 4096 bytes, not 4000.")
+    if as_int(answer) == rows * 26 * 8 // 4096:
+        raise Feedback("That counts 8 bytes a value (float64); the patch matrix is float32, 4 bytes a value.")
+    if as_int(answer) == 512 * 28 * 28 * 26 * 4 // 4096:
+        raise Feedback("That counts one row per input pixel; with stride 2 a 28×28 digit has 14×14 output "
+                       "pixels, and a row belongs to each output pixel.")
     expect_int(answer, rows * 26 * 4 // 4096, "Your number of pages",
-               "Rows: one per output pixel of every image (512·14·14); columns: 25 patch values and a 1; "
-               "4 bytes each; then divide by 4096.")
+               "Reread 'Patches without copying' and 'Scratch buffers and page faults': what is one row "
+               "of the patch matrix, and what does it hold?")
     return f"{rows:,} rows × 26 columns × 4 bytes = {rows * 26 * 4:,} bytes = {rows * 26 * 4 // 4096:,} pages."
 
 
@@ -73,6 +116,12 @@ def _channel_distance(answer: Any) -> str:
     got = _int_tuple(answer, 2, "the two distances")
     if got == (784, 1):
         raise Feedback("Those are distances in elements; the question asks for bytes (a float32 is 4 bytes).")
+    if got == (784, 4):
+        raise Feedback("Mixed units: 784 is in elements and 4 in bytes; give both in bytes (a float32 is "
+                       "4 bytes).")
+    if got == (3136, 1):
+        raise Feedback("Mixed units: 3136 is in bytes and 1 in elements; give both in bytes (a float32 is "
+                       "4 bytes).")
     if got == (4, 3136):
         raise Feedback("Swapped: in NCHW a channel is a whole 28×28 plane, so channel 1 starts a plane "
                        "later; in channels-last the channels of a pixel are neighbours.")
