@@ -139,3 +139,24 @@ def test_unanswered_function_is_not_answered_yet():
 
     assert check("ex-ch3-rf-function", rf).status == "not answered yet"
     assert check("ex-ch3-two-stride2", None).status == "not answered yet"
+
+
+def test_rf_function_cannot_wrap_the_library():
+    from torch import nn
+
+    from course_lib import layer_summary, receptive_field
+
+    def wraps_receptive_field(layers):
+        stack = nn.Sequential(*(nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d) for k, s, p, d in layers))
+        row = receptive_field(stack)[-1]
+        return row.size, row.stride, row.padding
+
+    def wraps_layer_summary(layers):
+        stack = nn.Sequential(*(nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d) for k, s, p, d in layers))
+        row = layer_summary(stack, (1, 64, 64))[-1]
+        return row.rf_size, row.rf_stride, 0
+
+    for fn in (wraps_receptive_field, wraps_layer_summary):
+        result = check("ex-ch3-rf-function", fn)
+        assert not result.passed and "recurrences yourself" in result.message, result.message
+    assert receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3)))[-1].size == 3  # unpatched again

@@ -10,7 +10,7 @@ from torch import nn
 from ..models import simple_cnn
 from ..receptive import receptive_field, receptive_region
 from ..summary import layer_summary
-from .core import Feedback, as_int, expect_callable, expect_int, register
+from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register
 
 
 def _stack(layers) -> nn.Sequential:
@@ -119,11 +119,15 @@ def _rf_cases() -> list[list[tuple[int, int, int, int]]]:
 def _rf_function(answer: Any) -> str:
     expect_callable(answer)
     cases = _rf_cases()
+    wanted = []
     for layers in cases:
         stack = nn.Sequential(*(nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d) for k, s, p, d in layers))
         row = receptive_field(stack)[-1]
-        expected = (row.size, row.stride, row.padding)
-        result = answer(list(layers))
+        wanted.append((row.size, row.stride, row.padding))
+    with forbidden(("course_lib.receptive._walk", "course_lib.summary.receptive_step"),
+                   "work r, S and P out with the recurrences yourself."):
+        results = [answer(list(layers)) for layers in cases]
+    for layers, expected, result in zip(cases, wanted, results, strict=True):
         if as_int(result) is not None:
             raise Feedback(f"For layers {layers} your function returned the single number {result}; return "
                            "the tuple (r, S, P).")

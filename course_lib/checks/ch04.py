@@ -54,17 +54,18 @@ def _warmup_steps(answer: Any) -> str:
 
 @register("ex-ch4-torch-final-lr")
 def _torch_final_lr(answer: Any) -> str:
-    value = as_number(answer, "Your learning rate")
-    if math.isclose(value, 0.01 / 100, rel_tol=1e-3):
-        raise Feedback("0.01/100 divides max_lr by final_div_factor, but OneCycleLR divides the *starting* "
-                       "rate (max_lr/div_factor) by it.")
-    if math.isclose(value, 0.01 / 10, rel_tol=1e-3):
-        raise Feedback("0.01/10 is the starting rate, max_lr/div_factor; the last step divides it once more, "
-                       "by final_div_factor.")
-    expect_close(answer, 0.01 / (10 * 100), "Your final learning rate",
+    value = as_number(answer, "Your final_div_factor")
+    if math.isclose(value, 1e5, rel_tol=1e-3):
+        raise Feedback("1e5 would be right if OneCycleLR divided max_lr by final_div_factor, but it divides "
+                       "the *starting* rate, max_lr/div_factor.")
+    if math.isclose(value, 1e6, rel_tol=1e-3):
+        raise Feedback("The starting rate is already div_factor times smaller than max_lr, so the last "
+                       "division needs a smaller factor, not a larger one.")
+    expect_close(answer, 1e5 / 10, "Your final_div_factor",
                  hint="Reread the 'final rate' row of the table in 'The 1cycle schedule': which rate does "
                       "final_div_factor divide?")
-    return "0.01/10/100 = 1e-05: OneCycleLR divides the starting rate, not max_lr, by final_div_factor."
+    return ("1e4: the last rate is max_lr/div_factor/final_div_factor = 0.01/10/1e4 = 1e-7 = max_lr/1e5, "
+            "fastai's default.")
 
 
 @register("ex-ch4-one-cycle-lr")
