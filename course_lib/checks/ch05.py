@@ -82,9 +82,11 @@ def _layer_norm(fn: Any) -> str:
     x = x * torch.linspace(0.5, 2.0, 6).view(6, 1, 1, 1)  # images of different scales
     refs = {eps: F.layer_norm(x, x.shape[1:], eps=eps) for eps in (1e-5, 0.5)}
     outs = {}
-    with forbidden(("torch.nn.functional.layer_norm", "torch.layer_norm"),
-                   "write the normalization yourself, with mean and var (PyTorch's layer norm is "
-                   "what the check compares with)."):
+    with forbidden(("torch.nn.functional.layer_norm", "torch.layer_norm", "torch.nn.functional.group_norm",
+                    "torch.group_norm", "torch.nn.functional.batch_norm", "torch.batch_norm",
+                    "torch.nn.functional.instance_norm", "torch.instance_norm"),
+                   "write the normalization yourself, with mean and var (PyTorch's normalization "
+                   "functions are what the check compares with)."):
         for eps in refs:
             outs[eps] = fn(x.clone(), eps)
     out = outs[1e-5]
@@ -169,16 +171,23 @@ def _fold_bn(fn: Any) -> str:
 
 @register("ex-ch5-noise-factor")
 def _noise_factor(answer: Any) -> str:
+    expected = 32 * 14 * 14 // (2 * 2)  # the same number of values per channel: 6,272
     if isinstance(answer, float) and answer.is_integer():
         answer = int(answer)
     value = as_int(answer)
     if value is None:
         raise Feedback(f"Give a batch size, a whole number (an int), got {type(answer).__name__} {answer!r:.40}.")
-    if value == 96:
-        raise Feedback("96 is three times the batch. The noise of a mean does not fall in proportion to the "
-                       "number of values.")
+    if value == 32:
+        raise Feedback("The same batch gives block 4's BatchNorm far fewer values per channel: each image adds "
+                       "only its 2×2 positions, against 14×14 in block 1.")
+    if value == 32 * 7:
+        raise Feedback("That matches the square roots. The noise is sigma/sqrt(m), so equal noise needs equal m, "
+                       "the number of values a channel's mean is taken over.")
     if value < 32:
-        raise Feedback("A smaller batch has more noise, not less: the batch must grow.")
-    expect_int(value, 288, "Your batch size", "Reread 'Batch statistics are noise': how does the noise "
-               "of the batch mean scale with the batch size?")
-    return "32 × 3² = 288: the noise falls like 1/sqrt(batch size), so a third of it needs nine times the batch."
+        raise Feedback("Block 4 gets fewer values per image than block 1, so it needs a larger batch, not a "
+                       "smaller one.")
+    expect_int(value, expected, "Your batch size", "Reread 'Batch normalization from scratch' for how many "
+               "values m a channel's statistics pool, and 'Batch statistics are noise' for how the noise "
+               "depends on m.")
+    return ("32 × 14·14 / (2·2) = 1568: equal noise needs the same m = N·H·W, and a 2×2 map gives 49 times "
+            "fewer values per image than a 14×14 one.")

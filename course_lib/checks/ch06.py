@@ -140,11 +140,11 @@ def _unfold_shape(answer: Any) -> str:
         raise Feedback("That is the transposed layout, (N, L, C·k·k), which conv2d_matmul uses; F.unfold "
                        "puts the patch values first: (N, C·k·k, L).")
     if got == (8, 144, 196):
-        raise Feedback("With stride 2 the 14×14 input gives a 7×7 output: L counts output pixels, 49.")
+        raise Feedback("196 counts the input pixels. L counts output pixels, and stride 2 shrinks each side.")
     if got == (8, 9, 49) or got == (8, 16, 49):
         raise Feedback("Each patch holds the kernel's 3×3 values in every one of the 16 channels: "
                        "C·k·k = 144.")
     if got != (8, 144, 49):
-        raise Feedback("F.unfold returns (N, C·k·k, L): L is the number of output pixels, "
-                       "(14 + 2 - 3)//2 + 1 = 7 per axis.")
+        raise Feedback("Reread the layout of F.unfold's result in 'Patches without copying': what does each "
+                       "axis count? For L, chapter 1's output-size formula gives the output grid.")
     return "(8, 144, 49): 16·3·3 = 144 values per patch, 7·7 = 49 patches per image."
