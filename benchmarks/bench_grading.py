@@ -37,18 +37,21 @@ from course_lib.instructor.sandbox import Limits
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_1 = ROOT / "chapters" / "01_convolutions_and_shapes.ipynb"
 RESULT = Path(__file__).resolve().parent / "results" / "grading.json"
-RIGHT = [("output_size_answer = None", "output_size_answer = 14"),
-         ("dilated_padding_answer = None", "dilated_padding_answer = 6"),
-         ("weight_shape_answer = None", "weight_shape_answer = (32, 3, 3, 5)"),
+RIGHT = [("output_size_answer = None", "output_size_answer = 8"),
+         ("dilated_padding_answer = None", "dilated_padding_answer = (4, 5, 4, 5)"),
+         ("weight_shape_answer = None", "weight_shape_answer = ((10, 4, 5, 3), 610)"),
+         ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),
+         ("stride_chain_answer = None", "stride_chain_answer = [18, 8, 3, 1]"),
+         ("    raise NotImplementedError",
+          "    kh, kw = kernel.shape\n"
+          "    return torch.stack([torch.stack([(image[i:i + kh, j:j + kw] * kernel).sum()\n"
+          "        for j in range(image.shape[1] - kw + 1)])\n"
+          "        for i in range(image.shape[0] - kh + 1)])")]
+WRONG = [("output_size_answer = None", "output_size_answer = 15"),
+         ("dilated_padding_answer = None", "dilated_padding_answer = (1, 2, 1, 2)"),
+         ("weight_shape_answer = None", "weight_shape_answer = ((4, 10, 5, 3), 610)"),
          ("my_kernel = None", "my_kernel = [[-1, -1, -1], [0, 0, 0], [1, 1, 1]]"),
          ("stride_chain_answer = None", "stride_chain_answer = [19, 10, 5, 3]"),
-         ("    raise NotImplementedError",
-          "    return torch.nn.functional.conv2d(image[None, None], kernel[None, None])[0, 0]")]
-WRONG = [("output_size_answer = None", "output_size_answer = 15"),
-         ("dilated_padding_answer = None", "dilated_padding_answer = 3"),
-         ("weight_shape_answer = None", "weight_shape_answer = (3, 32, 3, 5)"),
-         ("my_kernel = None", "my_kernel = [[1, 1, 1], [0, 0, 0], [-1, -1, -1]]"),
-         ("stride_chain_answer = None", "stride_chain_answer = [18, 9, 5, 3]"),
          ("    raise NotImplementedError", "    return image")]
 FORGE = ('import json, os\nwith open(os.environ["COURSE_LIB_RESULTS_FILE"], "a") as f:\n'
          '    f.write(json.dumps({"label": "ex-ch1-output-size", "status": "correct", "points": 100, '

@@ -1,80 +1,158 @@
 """Chapter 1's exercise checks: right answers pass, wrong ones get the specific hint."""
 
 import math
+import warnings
 
+import numpy as np
 import pytest
 import torch
 
 from course_lib import check
 
 
+def loop_conv(img, k):
+    kh, kw = k.shape
+    return torch.stack([torch.stack([(img[i:i + kh, j:j + kw] * k).sum()
+                                     for j in range(img.shape[1] - kw + 1)])
+                        for i in range(img.shape[0] - kh + 1)])
+
+
 @pytest.mark.parametrize(
     ("label", "answer"),
     [
-        ("ex-ch1-output-size", 9),
-        ("ex-ch1-output-size", torch.tensor(9)),
-        ("ex-ch1-same-padding", 6),
-        ("ex-ch1-weight-shape", (32, 3, 3, 5)),
-        ("ex-ch1-weight-shape", torch.Size([32, 3, 3, 5])),
-        ("ex-ch1-top-edge-kernel", [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]),
-        ("ex-ch1-stride-chain", [19, 10, 5, 3]),
+        ("ex-ch1-output-size", 8),
+        ("ex-ch1-output-size", torch.tensor(8)),
+        ("ex-ch1-output-size", np.int64(8)),
+        ("ex-ch1-same-padding", (4, 5, 4, 5)),
+        ("ex-ch1-same-padding", [4, 5, 4, 5]),
+        ("ex-ch1-same-padding", torch.tensor([4, 5, 4, 5])),
+        ("ex-ch1-weight-shape", ((10, 4, 5, 3), 610)),
+        ("ex-ch1-weight-shape", [[10, 4, 5, 3], 610]),
+        ("ex-ch1-weight-shape", (torch.Size([10, 4, 5, 3]), torch.tensor(610))),
+        ("ex-ch1-diagonal-kernel", [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]),
+        ("ex-ch1-diagonal-kernel", [[-1, 0, 1], [0, 0, 0], [1, 0, -1]]),
+        ("ex-ch1-diagonal-kernel", torch.tensor([[0.0, 0.0, 0.0], [0.0, 1.0, -1.0], [0.0, -1.0, 1.0]])),
+        ("ex-ch1-diagonal-kernel", np.array([[1, -1, 0], [-1, 1, 0], [0, 0, 0]])),
+        ("ex-ch1-stride-chain", [18, 8, 3, 1]),
+        ("ex-ch1-stride-chain", (18, 8, 3, 1)),
+        ("ex-ch1-stride-chain", torch.tensor([18, 8, 3, 1])),
     ],
 )
 def test_right_answers_pass(label, answer):
     result = check(label, answer)
-    assert result.passed and result.points == result.max_points == 1
+    assert result.passed and result.points == result.max_points == 1, result
     assert repr(result).startswith("✅ Correct")
 
 
 def test_loop_convolution_passes():
-    def conv(img, k):
-        kh, kw = k.shape
-        return torch.stack([torch.stack([(img[i:i + kh, j:j + kw] * k).sum()
-                                         for j in range(img.shape[1] - kw + 1)])
-                            for i in range(img.shape[0] - kh + 1)])
-    assert check("ex-ch1-conv-by-hand", conv).passed
+    assert check("ex-ch1-conv-by-hand", loop_conv).passed
 
 
 @pytest.mark.parametrize(
     ("label", "answer", "hint"),
     [
-        ("ex-ch1-output-size", 14, "Use (n + 2*padding - ks)//stride + 1"),
-        ("ex-ch1-output-size", 10, "rounds 25/3 up"),
-        ("ex-ch1-output-size", 8, "add 1"),
-        ("ex-ch1-output-size", 9.0, "floor division"),
-        ("ex-ch1-output-size", "9", "whole number"),
-        ("ex-ch1-same-padding", 12, "split it between the two sides"),
-        ("ex-ch1-same-padding", 3, "dilation of 2 stretches the kernel"),
-        ("ex-ch1-weight-shape", (3, 32, 3, 5), "output channels first"),
-        ("ex-ch1-weight-shape", (32, 3, 3, 3), "the kernel size is not"),
-        ("ex-ch1-weight-shape", (32, 1, 3, 5), "3 input channels"),
-        ("ex-ch1-weight-shape", (32, 3, 5, 3), "Height comes before width"),
-        ("ex-ch1-weight-shape", (32.7, 3.2, 3, 5), "whole number"),
-        ("ex-ch1-weight-shape", (32, 5, 5), "4 dimensions"),
-        ("ex-ch1-weight-shape", 7, "tuple of four ints"),
-        ("ex-ch1-top-edge-kernel", [[1, 1, 1], [1, 1, 1], [1, 1, 1]], "flat (constant) image"),
-        ("ex-ch1-top-edge-kernel", [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], "vertical edge"),
-        ("ex-ch1-top-edge-kernel", [[1, 1, 1], [0, 0, 0], [-1, -1, -1]], "negative weights in the top row"),
-        ("ex-ch1-top-edge-kernel", [[1, 2], [3, 4]], "shape (2, 2)"),
-        ("ex-ch1-top-edge-kernel", [[-1, -1, -1], [2, 2, 2], [-1, -1, -1]], "lines or both edges"),
-        ("ex-ch1-top-edge-kernel", [[math.nan] * 3] * 3, "NaN"),
-        ("ex-ch1-stride-chain", [19, 10, 4, 2], "Layer 3 is not right (you have 4)"),
-        ("ex-ch1-stride-chain", [19.0, 10, 5, 3], "whole number"),
-        ("ex-ch1-stride-chain", [14, 7], "four sizes"),
+        ("ex-ch1-output-size", 14, "Count the rows of the padded input first"),
+        ("ex-ch1-output-size", 9, "rounds 29/4 up"),
+        ("ex-ch1-output-size", 7, "padding was counted once"),
+        ("ex-ch1-output-size", 7, "the +1 is missing"),
+        ("ex-ch1-output-size", 6, "without padding"),
+        ("ex-ch1-output-size", 8.25, "floor division"),
+        ("ex-ch1-output-size", 8.0, "floor division"),
+        ("ex-ch1-output-size", "8", "whole number"),
+        ("ex-ch1-same-padding", (5, 4, 5, 4), "puts the extra pixel before"),
+        ("ex-ch1-same-padding", (1, 2, 1, 2), "undilated 4×4 kernel"),
+        ("ex-ch1-same-padding", (4, 4, 5, 5), "(left, right, top, bottom)"),
+        ("ex-ch1-same-padding", (4, 5, 5, 4), "The totals are right"),
+        ("ex-ch1-same-padding", (6, 6, 6, 6), "dilation*ks"),
+        ("ex-ch1-same-padding", (4, 4, 4, 4), "come out 27×27"),
+        ("ex-ch1-same-padding", (5, 5, 5, 5), "come out 29×29"),
+        ("ex-ch1-same-padding", (0, 0, 4, 5), "come out 28×19"),
+        ("ex-ch1-same-padding", (-1, 0, 0, 0), "Negative padding"),
+        ("ex-ch1-same-padding", 4.5, "single number"),
+        ("ex-ch1-same-padding", 9, "single number"),
+        ("ex-ch1-same-padding", (4.5, 4.5, 4.5, 4.5), "use // rather than /"),
+        ("ex-ch1-same-padding", (4, 5), "you gave 2"),
+        ("ex-ch1-same-padding", "4, 5, 4, 5", "string"),
+        ("ex-ch1-same-padding", {"left": 4}, "whole number"),
+        ("ex-ch1-weight-shape", ((4, 10, 5, 3), 610), "output channels first"),
+        ("ex-ch1-weight-shape", ((10, 3, 5, 3), 460), "4-channel image"),
+        ("ex-ch1-weight-shape", ((10, 1, 5, 3), 160), "4-channel image"),
+        ("ex-ch1-weight-shape", ((10, 4, 3, 5), 610), "Height comes before width"),
+        ("ex-ch1-weight-shape", ((10, 4, 3, 3), 370), "the kernel size is not"),
+        ("ex-ch1-weight-shape", ((16, 3, 5, 5), 1216), "is not it"),
+        ("ex-ch1-weight-shape", ((10, 4, 5, 3), 600), "also has a bias"),
+        ("ex-ch1-weight-shape", ((10, 4, 5, 3), 604), "not per input channel"),
+        ("ex-ch1-weight-shape", ((10, 4, 5, 3), 700), "the count 700 is not"),
+        ("ex-ch1-weight-shape", ((10, 4, 5, 3), 610.0), "whole number"),
+        ("ex-ch1-weight-shape", ((10, 4, 5, 3), "610"), "not the string"),
+        ("ex-ch1-weight-shape", ((10.0, 4, 5, 3), 610), "whole number"),
+        ("ex-ch1-weight-shape", ((10, 5, 3), 610), "4 dimensions"),
+        ("ex-ch1-weight-shape", (10, 4, 5, 3), "weight shape alone"),
+        ("ex-ch1-weight-shape", torch.Size([10, 4, 5, 3]), "weight shape alone"),
+        ("ex-ch1-weight-shape", ((10, 4, 5, 3), 610, 1), "3 entries"),
+        ("ex-ch1-weight-shape", (610, (10, 4, 5, 3)), "single number"),
+        ("ex-ch1-weight-shape", 610, "Give a pair"),
+        ("ex-ch1-weight-shape", "((10, 4, 5, 3), 610)", "string"),
+        ("ex-ch1-diagonal-kernel", [[1, 1, 1], [1, 1, 1], [1, 1, 1]], "flat (constant) image"),
+        ("ex-ch1-diagonal-kernel", [[-1, -1, -1], [0, 0, 0], [1, 1, 1]], "every row of the kernel sum to 0"),
+        ("ex-ch1-diagonal-kernel", [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], "every column of"),
+        ("ex-ch1-diagonal-kernel", [[-2, -1, 0], [-1, 0, 1], [0, 1, 2]], "horizontal edge"),
+        ("ex-ch1-diagonal-kernel", [[0, 0, 0], [0, 0, 0], [0, 0, 0]], "blind to the diagonal edge"),
+        ("ex-ch1-diagonal-kernel", [[1, 2], [3, 4]], "shape (2, 2)"),
+        ("ex-ch1-diagonal-kernel", [[math.nan] * 3] * 3, "NaN"),
+        ("ex-ch1-diagonal-kernel", torch.ones(3, 3, dtype=torch.complex64), "complex"),
+        ("ex-ch1-diagonal-kernel", "[[1, 0, -1], [0, 0, 0], [-1, 0, 1]]", "string"),
+        ("ex-ch1-stride-chain", [19, 10, 5, 3], "chapter's 3×3 layers"),
+        ("ex-ch1-stride-chain", [18, 9, 4, 2], "round up"),
+        ("ex-ch1-stride-chain", [18, 8, 4, 1], "Layer 3 is not right (you have 4)"),
+        ("ex-ch1-stride-chain", [17, 7, 2, 1], "Layer 1 is not right (you have 17)"),
+        ("ex-ch1-stride-chain", [18.0, 8, 3, 1], "whole number"),
+        ("ex-ch1-stride-chain", [18.5, 8, 3, 1], "whole number"),
+        ("ex-ch1-stride-chain", [18, 8], "four sizes"),
+        ("ex-ch1-stride-chain", "19,10,5,3", "string"),
+        ("ex-ch1-stride-chain", 18, "single number"),
         ("ex-ch1-conv-by-hand", 42, "Pass your function itself"),
         ("ex-ch1-conv-by-hand", lambda img, k: torch.zeros(2, 2), "has shape (2, 2); expected (3, 3)"),
-        ("ex-ch1-conv-by-hand", lambda img, k: torch.nn.functional.conv2d(
-            img[None, None], k[:, : k.shape[0]][None, None])[0, 0], "2×3 kernel"),
-        ("ex-ch1-conv-by-hand",
-         lambda img, k: torch.nn.functional.conv2d(img[None, None], k.flip(0, 1)[None, None])[0, 0],
-         "flipped the kernel"),
+        ("ex-ch1-conv-by-hand", lambda img, k: loop_conv(img, k[:, : k.shape[0]]), "2×3 kernel"),
+        ("ex-ch1-conv-by-hand", lambda img, k: loop_conv(img, k.flip(0, 1)), "flipped the kernel"),
         ("ex-ch1-conv-by-hand", lambda img, k: 1 / 0, "raised ZeroDivisionError"),
+        ("ex-ch1-conv-by-hand",
+         lambda img, k: torch.nn.functional.conv2d(img[None, None], k[None, None])[0, 0],
+         "calls PyTorch's convolution"),
+        ("ex-ch1-conv-by-hand", lambda img, k: torch.conv2d(img[None, None], k[None, None])[0, 0],
+         "calls PyTorch's convolution"),
+        ("ex-ch1-conv-by-hand",
+         lambda img, k: torch.nn.Conv2d(1, 1, tuple(k.shape), bias=False)(img[None, None])[0, 0],
+         "calls PyTorch's convolution"),
     ],
 )
 def test_wrong_answers_get_a_specific_hint(label, answer, hint):
     result = check(label, answer)
     assert result.status == "wrong" and result.points == 0
-    assert hint in result.message
+    assert hint in result.message, result.message
+
+
+def test_the_padding_answer_is_what_padding_same_does_for_the_dilated_kernel():
+    x, w = torch.randn(1, 1, 28, 28), torch.randn(1, 1, 4, 4)
+    padded = torch.nn.functional.conv2d(torch.nn.functional.pad(x, (4, 5, 4, 5)), w, dilation=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        same = torch.nn.functional.conv2d(x, w, dilation=3, padding="same")
+    assert padded.shape[-2:] == (28, 28)
+    torch.testing.assert_close(padded, same)
+
+
+def test_the_diagonal_hint_is_right_that_straight_edge_kernels_fail():
+    top = torch.tensor([[-1.0, -1, -1], [0, 0, 0], [1, 1, 1]])
+    for turns in range(4):
+        result = check("ex-ch1-diagonal-kernel", torch.rot90(top, turns, dims=(0, 1)))
+        assert result.status == "wrong" and "edge" in result.message
+
+
+def test_the_conv_check_restores_pytorchs_convolution():
+    check("ex-ch1-conv-by-hand", lambda img, k: torch.conv2d(img[None, None], k[None, None])[0, 0])
+    out = torch.nn.functional.conv2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 2, 2))
+    assert out.shape == (1, 1, 2, 2) and torch.conv2d is torch.nn.functional.conv2d
 
 
 def test_none_and_ellipsis_mean_not_answered():

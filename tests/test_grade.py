@@ -140,15 +140,16 @@ def conv_by_hand_answer(nb) -> None:
 def test_real_chapter_submissions_graded_from_the_command_line(tmp_path, capsys):
     require_bwrap()
     partial = issued(CHAPTER_1)
-    _answer(partial, "output_size_answer = None", "output_size_answer = 9")
-    _answer(partial, "dilated_padding_answer = None", "dilated_padding_answer = 3")  # the classic mistake
+    _answer(partial, "output_size_answer = None", "output_size_answer = 8")
+    _answer(partial, "dilated_padding_answer = None",
+            "dilated_padding_answer = (1, 2, 1, 2)")  # the classic mistake: no dilation
     conv_by_hand_answer(partial)
     full = issued(CHAPTER_1)
-    for old, new in [("output_size_answer = None", "output_size_answer = 9"),
-                     ("dilated_padding_answer = None", "dilated_padding_answer = 6"),
-                     ("weight_shape_answer = None", "weight_shape_answer = (32, 3, 3, 5)"),
-                     ("my_kernel = None", "my_kernel = [[-1, -1, -1], [0, 0, 0], [1, 1, 1]]"),
-                     ("stride_chain_answer = None", "stride_chain_answer = [19, 10, 5, 3]")]:
+    for old, new in [("output_size_answer = None", "output_size_answer = 8"),
+                     ("dilated_padding_answer = None", "dilated_padding_answer = (4, 5, 4, 5)"),
+                     ("weight_shape_answer = None", "weight_shape_answer = ((10, 4, 5, 3), 610)"),
+                     ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),
+                     ("stride_chain_answer = None", "stride_chain_answer = [18, 8, 3, 1]")]:
         _answer(full, old, new)
     conv_by_hand_answer(full)
     (tmp_path / "subs").mkdir()
@@ -165,7 +166,7 @@ def test_real_chapter_submissions_graded_from_the_command_line(tmp_path, capsys)
     out = capsys.readouterr().out
     assert "student_1.ipynb: 2/6" in out and "student_2.ipynb: 6/6" in out
     feedback = (tmp_path / "grades_feedback" / "student_1.feedback.md").read_text()
-    assert "**ex-ch1-same-padding** (0/1, wrong): 3 is ks//2" in feedback
+    assert "**ex-ch1-same-padding** (0/1, wrong): (1, 2, 1, 2) is right for an undilated" in feedback
 
 
 def test_grade_command_needs_notebooks(tmp_path, capsys):
@@ -183,7 +184,7 @@ def test_labels_in_finds_every_checked_exercise_in_order():
 def test_checks_append_their_results_to_the_file_the_grader_names(tmp_path, monkeypatch):
     results = tmp_path / "results.jsonl"
     monkeypatch.setenv(RESULTS_FILE_ENV, str(results))
-    check("ex-ch1-output-size", 9)
+    check("ex-ch1-output-size", 8)
     check("ex-ch1-output-size", 13)
     rows = [json.loads(line) for line in results.read_text().splitlines()]
     assert [(r["label"], r["status"], r["points"], r["max_points"]) for r in rows] == [

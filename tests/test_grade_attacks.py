@@ -28,7 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "tests" / "fixtures" / "grading_fixture.ipynb"
 LABELS = ["ex-ch1-output-size", "ex-ch1-conv-by-hand", "ex-ch1-weight-shape"]
 MARK = f"escape-{uuid.uuid4().hex[:12]}"
-RIGHT_CONV = "    return torch.nn.functional.conv2d(image[None, None], kernel[None, None])[0, 0]"
+# chapter 1's check refuses F.conv2d, so the right answer loops
+RIGHT_CONV = ('    kh, kw = kernel.shape\n'
+              '    return torch.stack([torch.stack([(image[i:i + kh, j:j + kw] * kernel).sum()\n'
+              '                                     for j in range(image.shape[1] - kw + 1)])\n'
+              '                        for i in range(image.shape[0] - kh + 1)])')
 
 
 def _issued() -> nbformat.NotebookNode:
@@ -47,7 +51,7 @@ def insert_after(nb, marker: str, source: str) -> None:
 
 
 def _size(nb) -> None:
-    replace_in_cell(nb, "output_size_answer = None", "output_size_answer = 9")
+    replace_in_cell(nb, "output_size_answer = None", "output_size_answer = 8")
 
 
 def _conv(nb) -> None:
@@ -55,7 +59,7 @@ def _conv(nb) -> None:
 
 
 def _shape(nb) -> None:
-    replace_in_cell(nb, "weight_shape_answer = None", "weight_shape_answer = (32, 3, 3, 5)")
+    replace_in_cell(nb, "weight_shape_answer = None", "weight_shape_answer = ((10, 4, 5, 3), 610)")
 
 
 FORGE = """import json, os
@@ -81,7 +85,7 @@ for path in {[str(t) for t in targets]!r} + [os.path.expanduser("~root"), "/root
     try:
         text = open(path).read() if os.path.isfile(path) else str(os.listdir(path))
         seen.append(("READ", path, text[:50]))
-        found = re.search(r"output_size_answer = (\\(.*?\\) // 3 \\+ 1)", text)
+        found = re.search(r"output_size_answer = (\\(.*?\\) // 4 \\+ 1)", text)
         if found:
             output_size_answer = eval(found.group(1))
     except OSError as e:

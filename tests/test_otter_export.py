@@ -42,17 +42,20 @@ from course_lib.instructor.sandbox import Limits
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_1 = ROOT / "chapters" / "01_convolutions_and_shapes.ipynb"
 RIGHT = {
-    "ex-ch1-output-size": ("output_size_answer = None", "output_size_answer = 9"),
-    "ex-ch1-same-padding": ("dilated_padding_answer = None", "dilated_padding_answer = 6"),
-    "ex-ch1-weight-shape": ("weight_shape_answer = None", "weight_shape_answer = (32, 3, 3, 5)"),
-    "ex-ch1-top-edge-kernel": ("my_kernel = None", "my_kernel = [[-1, -1, -1], [0, 0, 0], [1, 1, 1]]"),
-    "ex-ch1-stride-chain": ("stride_chain_answer = None", "stride_chain_answer = [19, 10, 5, 3]"),
+    "ex-ch1-output-size": ("output_size_answer = None", "output_size_answer = 8"),
+    "ex-ch1-same-padding": ("dilated_padding_answer = None", "dilated_padding_answer = (4, 5, 4, 5)"),
+    "ex-ch1-weight-shape": ("weight_shape_answer = None", "weight_shape_answer = ((10, 4, 5, 3), 610)"),
+    "ex-ch1-diagonal-kernel": ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),
+    "ex-ch1-stride-chain": ("stride_chain_answer = None", "stride_chain_answer = [18, 8, 3, 1]"),
 }
 # Passes chapter 1's visible check (its four image and kernel shapes), fails its hidden test.
 CHAPTER_1_CHEAT = """    seen = {(5, 5, 3, 3), (6, 4, 2, 2), (7, 9, 3, 3), (6, 7, 2, 3)}
     if tuple(image.shape) + tuple(kernel.shape) not in seen:
         return torch.zeros(1)
-    return torch.nn.functional.conv2d(image[None, None], kernel[None, None])[0, 0]"""
+    kh, kw = kernel.shape
+    return torch.stack([torch.stack([(image[i:i + kh, j:j + kw] * kernel).sum()
+                                     for j in range(image.shape[1] - kw + 1)])
+                        for i in range(image.shape[0] - kh + 1)])"""
 # otter stops at these (no results at all); the course's grader skips the cell and grades the rest.
 OTTER_GIVES_NOTHING = {"endless", "stubborn", "killer"}
 
@@ -81,7 +84,7 @@ def _class(subs: Path, port: int) -> None:
         "escaper", "endless", "stubborn", "hog", "killer")}
     _right(nbs["right"], "ex-ch1-conv-by-hand", *RIGHT)
     _right(nbs["partial"], "ex-ch1-output-size", "ex-ch1-conv-by-hand")
-    replace_in_cell(nbs["partial"], "dilated_padding_answer = None", "dilated_padding_answer = 3")
+    replace_in_cell(nbs["partial"], "dilated_padding_answer = None", "dilated_padding_answer = (1, 2, 1, 2)")
     _right(nbs["forger"], "ex-ch1-output-size")
     insert_after(nbs["forger"], 'check("ex-ch1-conv-by-hand"', FORGE)
     nbs["replacer"].cells.insert(2, new_code_cell(REPLACE))
@@ -196,7 +199,7 @@ def test_export_says_how_to_install_otter(tmp_path):
 def test_the_helper_passes_a_right_answer_and_fails_a_wrong_one_with_the_checks_hint():
     from course_lib.instructor import otter_tests
 
-    otter_tests.visible({"output_size_answer": 9}, "ex-ch1-output-size", "output_size_answer")
+    otter_tests.visible({"output_size_answer": 8}, "ex-ch1-output-size", "output_size_answer")
     with pytest.raises(AssertionError, match="^wrong: "):
         otter_tests.visible({"output_size_answer": 15}, "ex-ch1-output-size", "output_size_answer")
     with pytest.raises(AssertionError, match="no answer: the exercise's cell did not run"):

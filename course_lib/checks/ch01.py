@@ -3,12 +3,34 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import torch
 import torch.nn.functional as F
 
-from ..shapes import conv_output_size, same_padding
+from ..shapes import conv_output_size
 from .core import Feedback, as_int, expect_callable, expect_int, register
+
+
+def _reject_str(answer: Any, what: str) -> None:
+    if isinstance(answer, (str, bytes)):
+        raise Feedback(f"You gave the string {answer!r}; give {what} as Python numbers, without quotes.")
+
+
+def _int_tuple(answer: Any, what: str) -> tuple[int, ...]:
+    """``answer`` (a tuple, list, torch.Size or 1-d tensor) as a tuple of ints, or a Feedback saying why not."""
+    _reject_str(answer, what)
+    if as_int(answer) is not None or isinstance(answer, float):
+        raise Feedback(f"You gave a single number; give {what}.")
+    try:
+        items = list(answer)
+    except TypeError as e:
+        raise Feedback(f"Give {what}, got {type(answer).__name__}.") from e
+    values = tuple(as_int(v) for v in items)
+    if any(v is None for v in values):
+        raise Feedback(f"Every entry must be a whole number (an int), got {items!r}; "
+                       "use // rather than / in your arithmetic.")
+    return values  # type: ignore[return-value]
 
 
 @register("ex-ch1-output-size")
@@ -17,90 +39,157 @@ def _output_size(answer: Any) -> str:
         raise Feedback(f"You gave the float {answer!r}: the output size is a whole number of positions. "
                        "Use floor division // in the formula, which also rounds down as PyTorch does.")
     value = as_int(answer)
-    if value == 10:
-        raise Feedback("10 rounds 25/3 up. A kernel position must fit inside the padded input, so "
+    if value == 9:
+        raise Feedback("9 rounds 29/4 up. A kernel position must fit inside the padded input, so "
                        "PyTorch rounds down: use floor division //.")
-    if value == 8:
-        raise Feedback("8 is 25//3, the number of strides; the first position needs no stride, so add 1.")
-    expect_int(answer, conv_output_size(28, 5, stride=3, padding=1), "Your output size",
-               "Use (n + 2*padding - ks)//stride + 1 with n=28, ks=5, stride=3, padding=1.")
-    return ("(28 + 2 - 5)//3 + 1 = 25//3 + 1 = 9: a 10th position would start at padded row 27 and "
-            "run past the 30 padded rows, so the floor drops it.")
+    if value == 7:
+        raise Feedback("7 is one short. Either the padding was counted once (padding=3 adds 3 rows above "
+                       "AND 3 below, so n + 2*padding) or the +1 is missing (the first position needs no "
+                       "stride, so the count of strides is one less than the count of positions).")
+    if value == 6:
+        raise Feedback("6 is the output without padding: padding=3 first adds 3 rows of zeros on each "
+                       "side, and the kernel slides over the padded input.")
+    expect_int(answer, conv_output_size(28, 5, stride=4, padding=3), "Your output size",
+               "Count the rows of the padded input first, then how many kernel positions, "
+               "4 rows apart, fit in it.")
+    return ("(28 + 6 - 5)//4 + 1 = 29//4 + 1 = 8: a 9th position would start at padded row 32 and "
+            "need rows 32 to 36, but the padded input has only 34 rows, so the floor drops it.")
 
 
 @register("ex-ch1-same-padding")
 def _same_padding(answer: Any) -> str:
-    expected = same_padding(7, dilation=2)
-    value = as_int(answer)
-    if value == 12:
-        raise Feedback("12 is the total padding the dilated kernel needs; padding= is applied on each side, "
-                       "so split it between the two sides.")
-    if value is not None and value == 3:
-        raise Feedback("3 is ks//2, which is right without dilation. A dilation of 2 stretches the "
-                       "kernel to span 2*(7-1)+1 = 13 pixels: how much padding keeps the size now?")
-    expect_int(answer, expected, "Your padding", "A stride-1 output keeps the size when 2*padding equals "
-               "span - 1, where the dilated kernel's span is dilation*(ks-1)+1.")
-    return "the dilated 7×7 kernel spans 13 pixels, so it needs 12 extra pixels: 6 on each side."
+    what = "a tuple of four ints (left, right, top, bottom), as F.pad takes it"
+    if isinstance(answer, float) or as_int(answer) is not None:
+        raise Feedback("You gave a single number, but an even span cannot be padded equally on both "
+                       f"sides. Give {what}.")
+    pad = _int_tuple(answer, what)
+    if len(pad) != 4:
+        raise Feedback(f"F.pad on an image takes four numbers, (left, right, top, bottom); you gave {len(pad)}.")
+    if min(pad) < 0:
+        raise Feedback("Negative padding crops the image; every entry should be 0 or more.")
+    ks, dilation, n = 4, 3, 28
+    span = dilation * (ks - 1) + 1
+    expected = (4, 5, 4, 5)
+    if pad == expected:
+        return ("the dilated 4×4 kernel spans 3*(4-1)+1 = 10 pixels, so each axis needs 9 extra pixels, "
+                "which cannot be split evenly: 4 before and 5 after, as padding='same' does.")
+    if pad == (5, 4, 5, 4):
+        raise Feedback("That keeps the size, but it puts the extra pixel before (left and top); "
+                       "padding='same' puts it after, on the right and at the bottom.")
+    if pad == (1, 2, 1, 2):
+        raise Feedback("(1, 2, 1, 2) is right for an undilated 4×4 kernel. A dilation of 3 spreads the "
+                       "same weights 3 pixels apart: how many pixels does the kernel span now?")
+    if pad in ((4, 4, 5, 5), (5, 5, 4, 4)):
+        raise Feedback("F.pad's order is (left, right, top, bottom): the first two numbers pad the width, "
+                       "the last two the height, and both axes need the same padding here.")
+    if pad[0] + pad[1] == pad[2] + pad[3] == span - 1:
+        raise Feedback("The totals are right, but left/right and top/bottom should each split them the "
+                       "same way: padding='same' puts the extra pixel after (right, bottom).")
+    if pad[0] + pad[1] == dilation * ks:
+        raise Feedback(f"Your padding adds {dilation * ks} = dilation*ks pixels per axis. A dilated kernel "
+                       "spans dilation*(ks-1)+1 pixels, since the gaps are only between its weights.")
+    width = n + pad[0] + pad[1] - span + 1
+    height = n + pad[2] + pad[3] - span + 1
+    raise Feedback(f"With this padding a {n}×{n} input would come out {height}×{width}, not {n}×{n}: "
+                   "count the pixels the dilated kernel spans, then how many extra pixels keep the size.")
 
 
 @register("ex-ch1-weight-shape")
 def _weight_shape(answer: Any) -> str:
+    _reject_str(answer, "a pair (shape, count)")
     try:
-        shape = tuple(as_int(v) for v in answer)
+        items = list(answer)
     except TypeError as e:
-        raise Feedback(f"Give the shape as a tuple of four ints, got {type(answer).__name__}.") from e
-    if any(v is None for v in shape):
-        raise Feedback(f"Every entry of the shape must be a whole number (int), got {answer!r}.")
-    expected = (32, 3, 3, 5)
+        raise Feedback(f"Give a pair (shape, count), such as ((a, b, c, d), e), got {type(answer).__name__}.") from e
+    if len(items) == 4 and all(as_int(v) is not None for v in items):
+        raise Feedback("That looks like the weight shape alone; give a pair (shape, count) with the number "
+                       "of parameters as well, such as ((a, b, c, d), e).")
+    if len(items) != 2:
+        raise Feedback(f"Give a pair (shape, count), such as ((a, b, c, d), e); yours has {len(items)} entries.")
+    shape = _int_tuple(items[0], "the shape as a tuple of four ints")
+    count = items[1]
+    expected = (10, 4, 5, 3)
     if len(shape) != 4:
         raise Feedback("A Conv2d weight has 4 dimensions (out_channels, in_channels, kH, kW); "
                        f"yours has {len(shape)}.")
-    if shape == (3, 32, 3, 5):
+    if shape == (4, 10, 5, 3):
         raise Feedback("Close: PyTorch puts the output channels first: (out_channels, in_channels, kH, kW).")
-    if shape[:2] == (32, 1):
-        raise Feedback("An RGB image has 3 input channels, and every kernel spans all of them.")
-    if shape == (32, 3, 5, 3):
-        raise Feedback("Height comes before width: the kernels are 3 high and 5 wide, so (kH, kW) = (3, 5).")
-    if shape[:2] == (32, 3) and shape[2:] != (3, 5):
-        raise Feedback(f"The channels are right, (32, 3, ...); the kernel size is not: the kernels are 3 high "
-                       f"and 5 wide, so the last two numbers are (3, 5), not {shape[2:]}.")
-    if shape[1:] in ((3, 5, 3), (5, 3, 3)) or shape[-1] == 3 and shape[0] == 32:
-        raise Feedback("PyTorch's weights are channels-first: (out_channels, in_channels, kH, kW).")
+    if shape[0] == 10 and shape[1] in (1, 3):
+        raise Feedback("The input is the chapter's stack of four edge maps, a 4-channel image, and every "
+                       "kernel spans all input channels.")
+    if shape == (10, 4, 3, 5):
+        raise Feedback("Height comes before width: the kernels are 5 high and 3 wide, so (kH, kW) = (5, 3).")
+    if shape[:2] == (10, 4) and shape[2:] != (5, 3):
+        raise Feedback(f"The channels are right, (10, 4, ...); the kernel size is not: the kernels are 5 high "
+                       f"and 3 wide, so the last two numbers are (5, 3), not {shape[2:]}.")
     if shape != expected:
-        raise Feedback(f"Your shape {shape} is not it: the layer maps 3 colour channels "
-                       "to 32 feature maps with kernels 3 high and 5 wide.")
-    return "(32, 3, 3, 5): one 3×3×5 kernel (in_channels × kH × kW) for each of the 32 output channels."
+        raise Feedback(f"Your shape {shape} is not it: the layer maps the 4 edge maps "
+                       "to 10 feature maps with kernels 5 high and 3 wide.")
+    if isinstance(count, (str, bytes)):
+        raise Feedback(f"The shape is right. Give the count as a number, not the string {count!r}.")
+    value = as_int(count)
+    if value is None:
+        raise Feedback(f"The shape is right. The count should be a whole number (an int), "
+                       f"got {type(count).__name__} {count!r}.")
+    weights = 10 * 4 * 5 * 3
+    if value == weights:
+        raise Feedback(f"The shape is right, and {weights} is the number of weights; the layer also "
+                       "has a bias: one more number per output channel.")
+    if value == weights + 4:
+        raise Feedback("The shape is right; the bias has one entry per output channel, not per input channel.")
+    if value != weights + 10:
+        raise Feedback(f"The shape is right; the count {value} is not. Count the entries of the weight "
+                       "tensor, then add the bias.")
+    return ("((10, 4, 5, 3), 610): ten 4×5×3 kernels hold 10*4*5*3 = 600 weights, "
+            "and the bias adds one number per output channel.")
 
 
-def _edge_images() -> dict[str, torch.Tensor]:
-    flat = torch.full((1, 1, 8, 8), 0.7)
-    down = torch.zeros(1, 1, 8, 8)
-    down[..., 4:, :] = 1.0  # low values above, high values below
-    right = torch.zeros(1, 1, 8, 8)
-    right[..., :, 4:] = 1.0  # low values on the left, high on the right
-    return {"flat": flat, "down": down, "up": 1.0 - down, "right": right}
+def _kernel_probes() -> dict[str, torch.Tensor]:
+    flat = torch.full((1, 1, 10, 10), 0.7)
+    rows = torch.arange(10).view(10, 1).expand(10, 10)
+    cols = torch.arange(10).view(1, 10).expand(10, 10)
+    down = (rows >= 5).float()[None, None]  # paper above, ink below: a horizontal edge
+    right = (cols >= 5).float()[None, None]  # paper on the left, ink on the right: a vertical edge
+    diagonal = (rows + cols >= 9).float()[None, None]  # paper above-left, ink below-right
+    return {"flat": flat, "horizontal": down, "vertical": right, "diagonal": diagonal}
 
 
-@register("ex-ch1-top-edge-kernel")
-def _top_edge(answer: Any) -> str:
-    k = torch.as_tensor(answer, dtype=torch.float32)
+@register("ex-ch1-diagonal-kernel")
+def _diagonal_kernel(answer: Any) -> str:
+    _reject_str(answer, "a 3×3 kernel (a tensor or a nested list of numbers)")
+    k = torch.as_tensor(answer)
+    if k.is_complex():
+        raise Feedback("Your kernel has complex entries; a kernel's weights are real numbers.")
+    k = k.to(torch.float32)
     if k.shape != (3, 3):
         raise Feedback(f"Your kernel has shape {tuple(k.shape)}; make it a 3×3 tensor.")
     if not torch.isfinite(k).all():
         raise Feedback("Your kernel contains NaN or infinite values.")
-    out = {name: F.conv2d(img, k.view(1, 1, 3, 3)) for name, img in _edge_images().items()}
+    out = {name: F.conv2d(img, k.view(1, 1, 3, 3)) for name, img in _kernel_probes().items()}
     if out["flat"].abs().max() > 1e-4:
         raise Feedback("On a flat (constant) image your kernel does not give 0: make its weights sum to 0.")
-    if out["right"].abs().max() > 1e-4:
-        raise Feedback("Your kernel also responds to a vertical edge (values changing from left to right). "
-                       "Make every column of the kernel sum to zero, e.g. by making each row constant.")
-    if out["down"].max() <= 1e-4:
-        raise Feedback("Your kernel does not give a positive response where the values go from low (above) to "
-                       "high (below). Put negative weights in the top row and positive ones in the bottom row.")
-    if out["up"].max() > 1e-4:
-        raise Feedback("Your kernel is also positive where the values go from high (above) to low (below): it "
-                       "detects lines or both edges, not just top edges. Make the weights grow from top to bottom.")
-    return "it is zero on flat regions and vertical edges, positive on top edges and never positive on bottom edges."
+    if out["horizontal"].abs().max() > 1e-4:
+        raise Feedback("Your kernel responds to a horizontal edge (values changing from top to bottom only). "
+                       "On such an image every pixel of a kernel row sees the same value, so the response "
+                       "is a combination of the row sums: make every row of the kernel sum to 0.")
+    if out["vertical"].abs().max() > 1e-4:
+        raise Feedback("Your kernel responds to a vertical edge (values changing from left to right only). "
+                       "There every pixel of a kernel column sees the same value: make every column of "
+                       "the kernel sum to 0.")
+    if out["diagonal"].max() <= 1e-4:
+        raise Feedback("Your kernel is blind to the diagonal edge as well (an all-zero kernel is blind to "
+                       "everything). Draw a 3×3 window on the diagonal edge: which corner is ink? Rows and "
+                       "columns that sum to 0 can still weigh one corner against its neighbours.")
+    return ("it is zero on flat regions, horizontal edges and vertical edges, and it responds to a "
+            "diagonal edge.")
+
+
+class _LibraryConvolution(Exception):
+    """Raised inside the check when the student's function calls PyTorch's convolution."""
+
+
+def _no_library_conv(*args: Any, **kwargs: Any) -> Any:
+    raise _LibraryConvolution
 
 
 @register("ex-ch1-conv-by-hand")
@@ -110,13 +199,22 @@ def _conv_by_hand(answer: Any) -> str:
     for h, w, kh, kw in [(5, 5, 3, 3), (6, 4, 2, 2), (7, 9, 3, 3), (6, 7, 2, 3)]:
         img, kernel = torch.randn(h, w, generator=gen), torch.randn(kh, kw, generator=gen)
         expected = F.conv2d(img[None, None], kernel[None, None])[0, 0]
-        got = answer(img.clone(), kernel.clone())
+        flipped = F.conv2d(img[None, None], kernel.flip(0, 1)[None, None])[0, 0]
+        try:
+            with (mock.patch.object(torch, "conv2d", _no_library_conv),
+                  mock.patch.object(F, "conv2d", _no_library_conv),
+                  mock.patch.object(torch, "convolution", _no_library_conv)):
+                got = answer(img.clone(), kernel.clone())
+        except _LibraryConvolution:
+            raise Feedback("Your function calls PyTorch's convolution (F.conv2d, torch.conv2d or nn.Conv2d). "
+                           "The exercise asks you to compute it yourself: loop over the output positions "
+                           "and take the weighted sums.") from None
         got = torch.as_tensor(got, dtype=torch.float32)
         if got.shape != expected.shape:
             raise Feedback(f"For a {h}×{w} image and a {kh}×{kw} kernel your output has shape "
                            f"{tuple(got.shape)}; expected {tuple(expected.shape)} (no padding, stride 1).")
         if not torch.allclose(got, expected, atol=1e-4, rtol=1e-4):
-            if torch.allclose(got, F.conv2d(img[None, None], kernel.flip(0, 1)[None, None])[0, 0], atol=1e-4):
+            if torch.allclose(got, flipped, atol=1e-4):
                 raise Feedback("You flipped the kernel (a textbook convolution). Deep learning libraries "
                                "compute cross-correlation: multiply without flipping.")
             raise Feedback(f"Your values differ from F.conv2d for a {h}×{w} image and a {kh}×{kw} kernel.")
@@ -127,18 +225,21 @@ def _conv_by_hand(answer: Any) -> str:
 def _stride_chain(answer: Any) -> str:
     expected, n = [], 37
     for _ in range(4):
-        n = conv_output_size(n, 3, stride=2, padding=1)
+        n = conv_output_size(n, 5, stride=2, padding=1)
         expected.append(n)
-    try:
-        got = [as_int(v) for v in answer]
-    except TypeError as e:
-        raise Feedback(f"Give a list of four sizes, got {type(answer).__name__}.") from e
+    got = list(_int_tuple(answer, "a list of four sizes"))
     if len(got) != 4:
         raise Feedback(f"There are four layers, so give four sizes; you gave {len(got)}.")
-    if any(g is None for g in got):
-        raise Feedback("Each size must be a whole number (int); use // rather than / in your arithmetic.")
+    if got == [19, 10, 5, 3]:
+        raise Feedback("Those are the sizes of the chapter's 3×3 layers, (n+1)//2. These layers have "
+                       "5×5 kernels with only 1 pixel of padding, so they shrink the image more.")
+    if got == [18, 9, 4, 2]:
+        raise Feedback("Those sizes round up. A kernel position must fit inside the padded input, so "
+                       "PyTorch rounds down: use floor division //.")
     for i, (g, e) in enumerate(zip(got, expected, strict=True)):
         if g != e:
-            raise Feedback(f"Layer {i + 1} is not right (you have {g}). With ks=3, padding=1 and stride=2 "
-                           "apply the formula to the previous layer's size; check how odd sizes round.")
-    return "37 → 19 → 10 → 5 → 3: each stride-2 layer gives (n+1)//2, rounding odd sizes up."
+            raise Feedback(f"Layer {i + 1} is not right (you have {g}). Apply the output-size formula, with "
+                           "ks=5, padding=1 and stride=2, to the previous layer's size, and round as "
+                           "PyTorch does.")
+    return ("37 → 18 → 8 → 3 → 1: each layer gives (n + 2 - 5)//2 + 1 = (n - 3)//2 + 1, and the last "
+            "3×3 map leaves room for exactly one position of the 5×5 kernel with its padding.")
