@@ -118,12 +118,12 @@ def test_loop_convolution_passes():
         ("ex-ch1-conv-by-hand", lambda img, k: 1 / 0, "raised ZeroDivisionError"),
         ("ex-ch1-conv-by-hand",
          lambda img, k: torch.nn.functional.conv2d(img[None, None], k[None, None])[0, 0],
-         "calls PyTorch's convolution"),
+         "this exercise rules out"),
         ("ex-ch1-conv-by-hand", lambda img, k: torch.conv2d(img[None, None], k[None, None])[0, 0],
-         "calls PyTorch's convolution"),
+         "this exercise rules out"),
         ("ex-ch1-conv-by-hand",
          lambda img, k: torch.nn.Conv2d(1, 1, tuple(k.shape), bias=False)(img[None, None])[0, 0],
-         "calls PyTorch's convolution"),
+         "this exercise rules out"),
     ],
 )
 def test_wrong_answers_get_a_specific_hint(label, answer, hint):

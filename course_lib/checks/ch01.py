@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from unittest import mock
 
 import torch
 import torch.nn.functional as F
 
 from ..shapes import conv_output_size
-from .core import Feedback, as_int, expect_callable, expect_int, register
+from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register
 
 
 def _reject_str(answer: Any, what: str) -> None:
@@ -184,14 +183,6 @@ def _diagonal_kernel(answer: Any) -> str:
             "diagonal edge.")
 
 
-class _LibraryConvolution(Exception):
-    """Raised inside the check when the student's function calls PyTorch's convolution."""
-
-
-def _no_library_conv(*args: Any, **kwargs: Any) -> Any:
-    raise _LibraryConvolution
-
-
 @register("ex-ch1-conv-by-hand")
 def _conv_by_hand(answer: Any) -> str:
     expect_callable(answer)
@@ -200,15 +191,10 @@ def _conv_by_hand(answer: Any) -> str:
         img, kernel = torch.randn(h, w, generator=gen), torch.randn(kh, kw, generator=gen)
         expected = F.conv2d(img[None, None], kernel[None, None])[0, 0]
         flipped = F.conv2d(img[None, None], kernel.flip(0, 1)[None, None])[0, 0]
-        try:
-            with (mock.patch.object(torch, "conv2d", _no_library_conv),
-                  mock.patch.object(F, "conv2d", _no_library_conv),
-                  mock.patch.object(torch, "convolution", _no_library_conv)):
-                got = answer(img.clone(), kernel.clone())
-        except _LibraryConvolution:
-            raise Feedback("Your function calls PyTorch's convolution (F.conv2d, torch.conv2d or nn.Conv2d). "
-                           "The exercise asks you to compute it yourself: loop over the output positions "
-                           "and take the weighted sums.") from None
+        with forbidden(("torch.conv2d", "torch.nn.functional.conv2d", "torch.convolution"),
+                       "compute the convolution yourself (nn.Conv2d calls it too): loop over the "
+                       "output positions and take the weighted sums."):
+            got = answer(img.clone(), kernel.clone())
         got = torch.as_tensor(got, dtype=torch.float32)
         if got.shape != expected.shape:
             raise Feedback(f"For a {h}×{w} image and a {kh}×{kw} kernel your output has shape "
