@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ..shapes import conv_output_size
-from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register
+from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register, reject_known_mistakes
 
 
 def _reject_str(answer: Any, what: str) -> None:
@@ -37,17 +37,15 @@ def _output_size(answer: Any) -> str:
     if isinstance(answer, float):
         raise Feedback(f"You gave the float {answer!r}: the output size is a whole number of positions. "
                        "Use floor division // in the formula, which also rounds down as PyTorch does.")
-    value = as_int(answer)
-    if value == 9:
-        raise Feedback("9 rounds 29/4 up. A kernel position must fit inside the padded input, so "
-                       "PyTorch rounds down: use floor division //.")
-    if value == 7:
-        raise Feedback("7 is one short. Either the padding was counted once (padding=3 adds 3 rows above "
-                       "AND 3 below, so n + 2*padding) or the +1 is missing (the first position needs no "
-                       "stride, so the count of strides is one less than the count of positions).")
-    if value == 6:
-        raise Feedback("6 is the output without padding: padding=3 first adds 3 rows of zeros on each "
-                       "side, and the kernel slides over the padded input.")
+    reject_known_mistakes(as_int(answer), {
+        9: "9 rounds 29/4 up. A kernel position must fit inside the padded input, so "
+           "PyTorch rounds down: use floor division //.",
+        7: "7 is one short. Either the padding was counted once (padding=3 adds 3 rows above "
+           "AND 3 below, so n + 2*padding) or the +1 is missing (the first position needs no "
+           "stride, so the count of strides is one less than the count of positions).",
+        6: "6 is the output without padding: padding=3 first adds 3 rows of zeros on each "
+           "side, and the kernel slides over the padded input.",
+    })
     expect_int(answer, conv_output_size(28, 5, stride=4, padding=3), "Your output size",
                "Count the rows of the padded input first, then how many kernel positions, "
                "4 rows apart, fit in it.")

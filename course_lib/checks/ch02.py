@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ..matmul import conv_matrix, im2col_bytes
-from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register
+from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register, reject_known_mistakes
 
 _KERNEL = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
 
@@ -53,16 +53,16 @@ def _count_zeros(answer: Any) -> str:
     m = conv_matrix(torch.ones(3, 3), 7, stride=2, padding=1)
     expected = int((m == 0).sum())
     value = as_int(answer)
-    if value == int((m != 0).sum()):
-        raise Feedback(f"{value} is the number of non-zero entries; the question asks for the zeros.")
-    if value == 16 * 49 - 16 * 9:
-        raise Feedback("That counts 9 weights in every row. With padding, the kernel of a border output "
-                       "pixel partly covers padding, and padding pixels have no column in M.")
-    if value == int((conv_matrix(torch.ones(3, 3), 7, stride=2) == 0).sum()):
-        raise Feedback("That is the count without padding. Padding 1 changes the number of output pixels, "
-                       "and some weights of the border outputs meet padding.")
-    if value == int((conv_matrix(torch.ones(3, 3), 7, padding=1) == 0).sum()):
-        raise Feedback("That is the count with stride 1. With stride 2 there are fewer output pixels.")
+    unpadded = int((conv_matrix(torch.ones(3, 3), 7, stride=2) == 0).sum())
+    stride_1 = int((conv_matrix(torch.ones(3, 3), 7, padding=1) == 0).sum())
+    reject_known_mistakes(value, {
+        int((m != 0).sum()): f"{value} is the number of non-zero entries; the question asks for the zeros.",
+        16 * 49 - 16 * 9: "That counts 9 weights in every row. With padding, the kernel of a border output "
+                          "pixel partly covers padding, and padding pixels have no column in M.",
+        unpadded: "That is the count without padding. Padding 1 changes the number of output pixels, "
+                  "and some weights of the border outputs meet padding.",
+        stride_1: "That is the count with stride 1. With stride 2 there are fewer output pixels.",
+    })
     expect_int(answer, expected, "Your count of structural zeros",
                "Start from the shape of M, then ask which weights of a border output pixel land on padding.")
     return (f"M is 16 × 49 = 784 entries. Per direction the four outputs see 2, 3, 3 and 2 real pixels, "
@@ -75,13 +75,13 @@ def _tied_weights(answer: Any) -> str:
     w[0, 0] = 1.0
     expected = int(conv_matrix(w, 6, padding=1).sum())
     value = as_int(answer)
-    if value == 36:
-        raise Feedback("36 would be right if the corner weight met a real pixel at every one of the 36 "
-                       "output positions. Along the top row and left column of outputs it lands on padding, "
-                       "and padding has no column in M.")
-    if value == 16:
-        raise Feedback("16 is the count without padding (a 4×4 output). With padding 1 there are 6×6 "
-                       "outputs; at how many does the top-left weight meet a real pixel?")
+    reject_known_mistakes(value, {
+        36: "36 would be right if the corner weight met a real pixel at every one of the 36 "
+            "output positions. Along the top row and left column of outputs it lands on padding, "
+            "and padding has no column in M.",
+        16: "16 is the count without padding (a 4×4 output). With padding 1 there are 6×6 "
+            "outputs; at how many does the top-left weight meet a real pixel?",
+    })
     expect_int(answer, expected, "Your count", "Count the output positions whose top-left kernel weight "
                "lands inside the 6×6 image.")
     return "the corner weight meets a real pixel at 5×5 = 25 of the 36 output positions."

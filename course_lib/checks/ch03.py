@@ -10,7 +10,7 @@ from torch import nn
 from ..models import simple_cnn
 from ..receptive import receptive_field, receptive_region
 from ..summary import layer_summary
-from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register
+from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register, reject_known_mistakes
 
 
 def _stack(layers) -> nn.Sequential:
@@ -34,20 +34,17 @@ def _two_stride2(answer: Any) -> str:
     model = nn.Sequential(nn.Conv2d(1, 1, 3, stride=2), nn.MaxPool2d(2, 2), nn.Conv2d(1, 1, 3, stride=1))
     expected = receptive_field(model)[-1].size
     value = as_int(answer)
-    if value == 7:
-        raise Feedback("7 leaves out the pool. A 2×2 pool is a layer with a 2-tap window: it widens the field "
-                       "as well as multiplying the effective stride.")
-    if value == 11:
-        raise Feedback("The pool does more than multiply the effective stride: its window has 2 taps, so it "
-                       "also adds (2-1) times the current effective stride to r.")
-    if value == 6:
-        raise Feedback("6 ignores the strides. After a stride-2 layer, neighbouring units are 2 input pixels "
-                       "apart, so every later tap reaches further in the input.")
-    if value == 17:
-        raise Feedback("17 grows each layer's field with the effective stride after that layer. A layer's "
-                       "taps are spaced by the stride of the layers before it, S_(l-1).")
-    if value == 18:
-        raise Feedback("18 = 3×2×3 multiplies the kernel sizes; receptive fields add up instead.")
+    reject_known_mistakes(value, {
+        7: "7 leaves out the pool. A 2×2 pool is a layer with a 2-tap window: it widens the field "
+           "as well as multiplying the effective stride.",
+        11: "The pool does more than multiply the effective stride: its window has 2 taps, so it "
+            "also adds (2-1) times the current effective stride to r.",
+        6: "6 ignores the strides. After a stride-2 layer, neighbouring units are 2 input pixels "
+           "apart, so every later tap reaches further in the input.",
+        17: "17 grows each layer's field with the effective stride after that layer. A layer's "
+            "taps are spaced by the stride of the layers before it, S_(l-1).",
+        18: "18 = 3×2×3 multiplies the kernel sizes; receptive fields add up instead.",
+    })
     expect_int(answer, expected, "Your receptive field size",
                "Walk the recurrences of the section on receptive fields through the three layers, one at a "
                "time, the pool included.")
@@ -60,14 +57,13 @@ def _first_kernel(answer: Any) -> str:
     value = as_int(answer)
     if value is not None and value % 2 == 0:
         raise Feedback(f"{value} is even: conv() wants an odd kernel so that padding ks//2 is symmetric.")
-    if value == 11:
-        raise Feedback("11 counts one channel only. On a colour image the kernel reads all 3 channels at "
-                       "each position, so a k×k kernel reads 3·k·k numbers.")
-    if value == 3:
-        raise Feedback("A 3×3 kernel reads 3·9 = 27 numbers on a colour image: fewer than the 32 it writes.")
-    if value == 5:
-        raise Feedback("A 5×5 kernel reads 3·25 = 75 numbers for 32 outputs, about 2.3 per output; "
-                       "simple_cnn's first layer reads 25 for 8, about 3.1 per output.")
+    reject_known_mistakes(value, {
+        11: "11 counts one channel only. On a colour image the kernel reads all 3 channels at "
+            "each position, so a k×k kernel reads 3·k·k numbers.",
+        3: "A 3×3 kernel reads 3·9 = 27 numbers on a colour image: fewer than the 32 it writes.",
+        5: "A 5×5 kernel reads 3·25 = 75 numbers for 32 outputs, about 2.3 per output; "
+           "simple_cnn's first layer reads 25 for 8, about 3.1 per output.",
+    })
     if value is not None and value > 7:
         raise Feedback(f"{value}×{value} compresses enough, but a smaller odd kernel does too.")
     expect_int(answer, 7, "Your kernel size",
@@ -173,16 +169,15 @@ def _layers_needed(answer: Any) -> str:
 
     needed = next(n for n in range(1, 50) if size(n) >= 28)
     value = as_int(answer)
-    if value == 3:
-        raise Feedback("3 is the count for stride-2 layers (r = 9, 17, 33). With stride 1 the effective "
-                       "stride stays at the first layer's 2, so the field grows by the same amount each layer.")
-    if value == 12:
-        raise Feedback("12 grows r by 2 per layer, as if the 3×3 taps were 1 pixel apart. After the stride-2 "
-                       "first layer, neighbouring units are 2 input pixels apart.")
-    if value == 14:
-        raise Feedback("That starts from r = 1; the 3×3 layers start from the first layer's field.")
-    if value == needed + 1:
-        raise Feedback(f"{value} counts the first layer too; the question asks how many stride-1 layers follow it.")
+    reject_known_mistakes(value, {
+        3: "3 is the count for stride-2 layers (r = 9, 17, 33). With stride 1 the effective "
+           "stride stays at the first layer's 2, so the field grows by the same amount each layer.",
+        12: "12 grows r by 2 per layer, as if the 3×3 taps were 1 pixel apart. After the stride-2 "
+            "first layer, neighbouring units are 2 input pixels apart.",
+        14: "That starts from r = 1; the 3×3 layers start from the first layer's field.",
+        needed + 1: f"{needed + 1} counts the first layer too; the question asks how many stride-1 layers "
+                    "follow it.",
+    })
     if value == needed - 1:
         raise Feedback(f"With {value} stride-1 layers a unit sees {size(value)} pixels, fewer than 28.")
     expect_int(answer, needed, "Your number of layers",

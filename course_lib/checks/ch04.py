@@ -5,19 +5,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .core import Feedback, as_int, as_number, expect_close, expect_int, register
+from .core import Feedback, as_int, as_number, expect_close, expect_int, register, reject_known_mistakes
 
 
 @register("ex-ch4-dropped-images")
 def _dropped_images(answer: Any) -> str:
     expected = 60000 - (60000 // 384) * 384
     value = as_int(answer)
-    if value == 0:
-        raise Feedback("0 would be right for a loader that keeps the last, incomplete batch; look at the "
-                       "training loader's drop_last attribute.")
-    if value == 384 - expected:
-        raise Feedback(f"{value} is how many images the last batch would lack to be full; the question asks "
-                       "how many images the epoch leaves out.")
+    reject_known_mistakes(value, {
+        0: "0 would be right for a loader that keeps the last, incomplete batch; look at the "
+           "training loader's drop_last attribute.",
+        384 - expected: f"{value} is how many images the last batch would lack to be full; the question asks "
+                        "how many images the epoch leaves out.",
+    })
     if value in (60000 // 384, math.ceil(60000 / 384)):
         raise Feedback(f"{value} is a number of batches (steps); the question asks for a number of images.")
     if value == (60000 // 384) * 384:
@@ -34,17 +34,17 @@ def _warmup_steps(answer: Any) -> str:
     n = 60000 // 384  # the training loader drops the last, incomplete batch
     expected = sum(1 for t in range(n) if t / n < 0.3)
     value = as_int(answer)
-    if value == expected - 1:
-        raise Feedback(f"{value} is floor(0.3*{n}): you left out step 0, which also warms up "
-                       f"(its position 0/{n} is below 0.3).")
-    if value == expected + 1:
-        raise Feedback(f"{value} would be right for {n + 1} steps, but the loader drops the last, incomplete "
-                       f"batch, so the epoch has {n} (the previous exercise). Or you counted step {expected}, "
-                       f"whose position {expected}/{n} is already above 0.3.")
-    if value == sum(1 for t in range(n) if t / n < 0.25):
-        raise Feedback("That uses fastai's default pct_start=0.25; the question sets pct_start=0.3.")
-    if value == sum(1 for t in range(117) if t / 117 < 0.3):
-        raise Feedback("That counts the 117 steps of batch size 512; the question is about batch size 384.")
+    fastai_default = sum(1 for t in range(n) if t / n < 0.25)  # pct_start=0.25
+    at_bs_512 = sum(1 for t in range(117) if t / 117 < 0.3)
+    reject_known_mistakes(value, {
+        expected - 1: f"{value} is floor(0.3*{n}): you left out step 0, which also warms up "
+                      f"(its position 0/{n} is below 0.3).",
+        expected + 1: f"{value} would be right for {n + 1} steps, but the loader drops the last, incomplete "
+                      f"batch, so the epoch has {n} (the previous exercise). Or you counted step {expected}, "
+                      f"whose position {expected}/{n} is already above 0.3.",
+        fastai_default: "That uses fastai's default pct_start=0.25; the question sets pct_start=0.3.",
+        at_bs_512: "That counts the 117 steps of batch size 512; the question is about batch size 384.",
+    })
     expect_int(answer, expected, "Your count of warm-up steps",
                "Reread how fit_one_cycle places step t of n in 'The 1cycle schedule', and take n from the "
                "course's training loader at batch size 384.")
@@ -55,12 +55,12 @@ def _warmup_steps(answer: Any) -> str:
 @register("ex-ch4-torch-final-lr")
 def _torch_final_lr(answer: Any) -> str:
     value = as_number(answer, "Your final_div_factor")
-    if math.isclose(value, 1e5, rel_tol=1e-3):
-        raise Feedback("1e5 would be right if OneCycleLR divided max_lr by final_div_factor, but it divides "
-                       "the *starting* rate, max_lr/div_factor.")
-    if math.isclose(value, 1e6, rel_tol=1e-3):
-        raise Feedback("The starting rate is already div_factor times smaller than max_lr, so the last "
-                       "division needs a smaller factor, not a larger one.")
+    reject_known_mistakes(value, {
+        1e5: "1e5 would be right if OneCycleLR divided max_lr by final_div_factor, but it divides "
+             "the *starting* rate, max_lr/div_factor.",
+        1e6: "The starting rate is already div_factor times smaller than max_lr, so the last "
+             "division needs a smaller factor, not a larger one.",
+    }, rel=0.001)
     expect_close(answer, 1e5 / 10, "Your final_div_factor",
                  hint="Reread the 'final rate' row of the table in 'The 1cycle schedule': which rate does "
                       "final_div_factor divide?")
@@ -71,14 +71,13 @@ def _torch_final_lr(answer: Any) -> str:
 @register("ex-ch4-one-cycle-lr")
 def _one_cycle_midpoint(answer: Any) -> str:
     value = as_number(answer, "Your position")
-    if math.isclose(value, 0.25, rel_tol=1e-6):
-        raise Feedback("At p = 0.25 the warm-up ends and the rate is lr_max itself, not halfway there. "
-                       "Where in its phase does a half cosine pass its midpoint?")
-    if math.isclose(value, 0.5, rel_tol=1e-6):
-        raise Feedback("0.5 is halfway through the warm-up's *own* progress p/pct_start; the question asks "
-                       "for the position p = t/n in the whole run.")
-    if math.isclose(value, 12.5, rel_tol=1e-6):
-        raise Feedback("Give the position as a fraction of the run between 0 and 1, not a percentage.")
+    reject_known_mistakes(value, {
+        0.25: "At p = 0.25 the warm-up ends and the rate is lr_max itself, not halfway there. "
+              "Where in its phase does a half cosine pass its midpoint?",
+        0.5: "0.5 is halfway through the warm-up's *own* progress p/pct_start; the question asks "
+             "for the position p = t/n in the whole run.",
+        12.5: "Give the position as a fraction of the run between 0 and 1, not a percentage.",
+    }, rel=1e-06)
     expect_close(answer, 0.125, "Your position", rel=1e-6,
                  hint="Reread cos_anneal and how one_cycle_lrs maps a position p into the warm-up's "
                       "phase, in 'The 1cycle schedule'.")
@@ -98,11 +97,11 @@ def _near_zero_normal(answer: Any) -> str:
     if math.isclose(value, 0.5, abs_tol=1e-3):
         raise Feedback("0.5 counts the exact zeros (the negative pre-activations) only; the positive outputs "
                        "up to 0.05 are near zero too.")
-    if math.isclose(value, 2 * _PHI_005 - 1, rel_tol=2e-2):
-        raise Feedback("That is the share with |x| <= 0.05; after the ReLU every negative input is an exact "
-                       "zero, and zeros count as near zero.")
-    if math.isclose(value, _PHI_005 - 0.5, rel_tol=2e-2):
-        raise Feedback("That counts the outputs in (0, 0.05] only; the exact zeros count too.")
+    reject_known_mistakes(value, {
+        2 * _PHI_005 - 1: "That is the share with |x| <= 0.05; after the ReLU every negative input is an exact "
+                          "zero, and zeros count as near zero.",
+        _PHI_005 - 0.5: "That counts the outputs in (0, 0.05] only; the exact zeros count too.",
+    }, rel=0.02)
     expect_close(answer, _PHI_005, "Your fraction", rel=4e-3,
                  hint="Reread how the % near zero is counted in 'Why plain training fails', and what "
                       "a ReLU does to a negative input.")

@@ -14,6 +14,7 @@ from .core import (
     expect_int,
     forbidden,
     register,
+    reject_known_mistakes,
 )
 
 
@@ -28,15 +29,14 @@ def _bn_params(answer: Any) -> str:
     value = as_int(answer)
     if value is None:
         raise Feedback(f"Give a whole number (an int), got {answer!r:.40} of type {type(answer).__name__}.")
-    if value == expected // 2:
-        raise Feedback("That counts one parameter per channel; each channel has two, a scale (weight) and a "
-                       "shift (bias).")
-    if value == 2 * expected:
-        raise Feedback("That also counts running_mean and running_var: they are buffers, updated by the "
-                       "forward pass, not parameters that the optimizer trains.")
-    if value == 10:
-        raise Feedback("10 is the number of parameter tensors (a weight and a bias in each of the five "
-                       "BatchNorm layers); count the numbers inside them.")
+    reject_known_mistakes(value, {
+        expected // 2: "That counts one parameter per channel; each channel has two, a scale (weight) and a "
+                       "shift (bias).",
+        2 * expected: "That also counts running_mean and running_var: they are buffers, updated by the "
+                      "forward pass, not parameters that the optimizer trains.",
+        10: "10 is the number of parameter tensors (a weight and a bias in each of the five "
+            "BatchNorm layers); count the numbers inside them.",
+    })
     expect_int(value, expected, "Your count", "Reread 'Batch normalization from scratch' for what a "
                "BatchNorm layer learns per channel, then print simple_cnn(bn=True) to see its layers.")
     return f"2 × (8 + 16 + 32 + 64 + 10) = {expected}: a weight and a bias per channel."
@@ -60,14 +60,14 @@ def _running_var(answer: Any) -> str:
     value = as_int(answer)
     if value is None:
         raise Feedback(f"Give a whole number of steps (an int), got {type(answer).__name__} {answer!r:.40}.")
-    if value == _steps_above(5.0, biased):
-        raise Feedback("With the biased variance 5.25 the estimate would creep towards 5.25 and take "
-                       f"{value} steps. The running estimate stores the unbiased variance, divided by n - 1.")
-    if value == expected - 1:
-        raise Feedback(f"After {value} steps the running variance is still just below 5; one more step.")
-    if value == 1:
-        raise Feedback("One step moves the estimate only 10% of the way (momentum 0.1) from 1 towards the "
-                       "batch's variance.")
+    reject_known_mistakes(value, {
+        _steps_above(5.0, biased): "With the biased variance 5.25 the estimate would creep towards 5.25 and "
+                                   f"take {value} steps. The running estimate stores the unbiased variance, "
+                                   "divided by n - 1.",
+        expected - 1: f"After {value} steps the running variance is still just below 5; one more step.",
+        1: "One step moves the estimate only 10% of the way (momentum 0.1) from 1 towards the "
+           "batch's variance.",
+    })
     expect_int(value, expected, "Your number of steps", "Reread how the running estimates move "
                "(momentum) and which variance they store, then follow the value step by step.")
     return (f"{expected}: the estimate after k steps is 6 - 5 × 0.9^k, which first exceeds 5 at k = "
@@ -177,12 +177,12 @@ def _noise_factor(answer: Any) -> str:
     value = as_int(answer)
     if value is None:
         raise Feedback(f"Give a batch size, a whole number (an int), got {type(answer).__name__} {answer!r:.40}.")
-    if value == 32:
-        raise Feedback("The same batch gives block 4's BatchNorm far fewer values per channel: each image adds "
-                       "only its 2×2 positions, against 14×14 in block 1.")
-    if value == 32 * 7:
-        raise Feedback("That matches the square roots. The noise is sigma/sqrt(m), so equal noise needs equal m, "
-                       "the number of values a channel's mean is taken over.")
+    reject_known_mistakes(value, {
+        32: "The same batch gives block 4's BatchNorm far fewer values per channel: each image adds "
+            "only its 2×2 positions, against 14×14 in block 1.",
+        32 * 7: "That matches the square roots. The noise is sigma/sqrt(m), so equal noise needs equal m, "
+                "the number of values a channel's mean is taken over.",
+    })
     if value < 32:
         raise Feedback("Block 4 gets fewer values per image than block 1, so it needs a larger batch, not a "
                        "smaller one.")

@@ -6,7 +6,7 @@ import math
 import numbers
 from typing import Any
 
-from .core import Feedback, as_int, expect_int, register
+from .core import Feedback, as_int, expect_int, register, reject_known_mistakes
 
 
 def _whole_float_hint(value: Any) -> None:
@@ -42,17 +42,15 @@ def _int_tuple(answer: Any, n: int, what: str) -> tuple[int, ...]:
 @register("ex-ch6-nhwc-strides")
 def _nhwc_strides(answer: Any) -> str:
     got = _int_tuple(answer, 4, "the strides")
-    if got == (300, 100, 10, 1):
-        raise Feedback("Those are the strides of a contiguous (2, 3, 10, 10) NCHW tensor. In (N, H, W, C) "
-                       "the channels are the innermost axis: stride 1 belongs to C.")
-    if got == (300, 10, 1, 100):
-        raise Feedback("Those are the strides of an NCHW tensor permuted to (N, H, W, C) order, as "
-                       "permute(0, 2, 3, 1) gives them before .contiguous(): the values have not moved, so "
-                       "each channel is still a whole plane. In a contiguous NHWC tensor C is innermost.")
-    if got == (1, 3, 30, 300):
-        raise Feedback("Reversed: the *last* axis (C) moves fastest, so it has the smallest stride.")
-    if got == (1200, 120, 12, 4):
-        raise Feedback("Those are bytes (4 per float32); .stride() counts elements.")
+    reject_known_mistakes(got, {
+        (300, 100, 10, 1): "Those are the strides of a contiguous (2, 3, 10, 10) NCHW tensor. In (N, H, W, C) "
+                           "the channels are the innermost axis: stride 1 belongs to C.",
+        (300, 10, 1, 100): "Those are the strides of an NCHW tensor permuted to (N, H, W, C) order, as "
+                           "permute(0, 2, 3, 1) gives them before .contiguous(): the values have not moved, so "
+                           "each channel is still a whole plane. In a contiguous NHWC tensor C is innermost.",
+        (1, 3, 30, 300): "Reversed: the *last* axis (C) moves fastest, so it has the smallest stride.",
+        (1200, 120, 12, 4): "Those are bytes (4 per float32); .stride() counts elements.",
+    })
     if got != (300, 30, 3, 1):
         raise Feedback("Reread the definition of a stride at the start of 'Patches without copying': how "
                        "many elements does one step along each axis skip in a contiguous tensor?")
@@ -62,18 +60,16 @@ def _nhwc_strides(answer: Any) -> str:
 @register("ex-ch6-patch-view-strides")
 def _patch_view_strides(answer: Any) -> str:
     got = _int_tuple(answer, 6, "the strides of the view")
-    if got == (300, 90, 9, 30, 3, 1):
-        raise Feedback("That is the view without dilation: with dilation 2 neighbouring kernel taps are 2 "
-                       "input pixels apart, so the kH and kW strides change too.")
-    if got == (300, 60, 6, 90, 9, 1):
-        raise Feedback("Swapped: the stride (3) is the step between output pixels, the oH and oW axes; the "
-                       "dilation (2) is the step between kernel taps, the kH and kW axes.")
-    if got == (300, 30, 3, 60, 6, 1):
-        raise Feedback("That is stride 1: with stride 3, one step between output pixels moves three input "
-                       "pixels.")
-    if got == (300, 180, 18, 60, 6, 1):
-        raise Feedback("One step between output pixels moves by the stride alone; the dilation only spreads "
-                       "the taps inside a patch.")
+    reject_known_mistakes(got, {
+        (300, 90, 9, 30, 3, 1): "That is the view without dilation: with dilation 2 neighbouring kernel taps are 2 "
+                                "input pixels apart, so the kH and kW strides change too.",
+        (300, 60, 6, 90, 9, 1): "Swapped: the stride (3) is the step between output pixels, the oH and oW axes; the "
+                                "dilation (2) is the step between kernel taps, the kH and kW axes.",
+        (300, 30, 3, 60, 6, 1): "That is stride 1: with stride 3, one step between output pixels moves three input "
+                                "pixels.",
+        (300, 180, 18, 60, 6, 1): "One step between output pixels moves by the stride alone; the dilation only spreads "
+                                  "the taps inside a patch.",
+    })
     if got in ((300, 60, 6, 30, 3, 1), (300, 30, 3, 30, 3, 1)):
         raise Feedback("That ignores both the stride 3 and the dilation 2 of this exercise.")
     if got[0] != 300 or got[5] != 1:
@@ -114,17 +110,15 @@ def _page_faults(answer: Any) -> str:
 @register("ex-ch6-channel-distance")
 def _channel_distance(answer: Any) -> str:
     got = _int_tuple(answer, 2, "the two distances")
-    if got == (784, 1):
-        raise Feedback("Those are distances in elements; the question asks for bytes (a float32 is 4 bytes).")
-    if got == (784, 4):
-        raise Feedback("Mixed units: 784 is in elements and 4 in bytes; give both in bytes (a float32 is "
-                       "4 bytes).")
-    if got == (3136, 1):
-        raise Feedback("Mixed units: 3136 is in bytes and 1 in elements; give both in bytes (a float32 is "
-                       "4 bytes).")
-    if got == (4, 3136):
-        raise Feedback("Swapped: in NCHW a channel is a whole 28×28 plane, so channel 1 starts a plane "
-                       "later; in channels-last the channels of a pixel are neighbours.")
+    reject_known_mistakes(got, {
+        (784, 1): "Those are distances in elements; the question asks for bytes (a float32 is 4 bytes).",
+        (784, 4): "Mixed units: 784 is in elements and 4 in bytes; give both in bytes (a float32 is "
+                  "4 bytes).",
+        (3136, 1): "Mixed units: 3136 is in bytes and 1 in elements; give both in bytes (a float32 is "
+                   "4 bytes).",
+        (4, 3136): "Swapped: in NCHW a channel is a whole 28×28 plane, so channel 1 starts a plane "
+                   "later; in channels-last the channels of a pixel are neighbours.",
+    })
     if got[0] != 28 * 28 * 4:
         raise Feedback(f"In NCHW, channel 1 of a pixel sits one whole H×W plane after channel 0: "
                        f"{got[0]} bytes is not that.")
@@ -136,11 +130,11 @@ def _channel_distance(answer: Any) -> str:
 @register("ex-ch6-unfold-shape")
 def _unfold_shape(answer: Any) -> str:
     got = _int_tuple(answer, 3, "the shape")
-    if got == (8, 49, 144):
-        raise Feedback("That is the transposed layout, (N, L, C·k·k), which conv2d_matmul uses; F.unfold "
-                       "puts the patch values first: (N, C·k·k, L).")
-    if got == (8, 144, 196):
-        raise Feedback("196 counts the input pixels. L counts output pixels, and stride 2 shrinks each side.")
+    reject_known_mistakes(got, {
+        (8, 49, 144): "That is the transposed layout, (N, L, C·k·k), which conv2d_matmul uses; F.unfold "
+                      "puts the patch values first: (N, C·k·k, L).",
+        (8, 144, 196): "196 counts the input pixels. L counts output pixels, and stride 2 shrinks each side.",
+    })
     if got == (8, 9, 49) or got == (8, 16, 49):
         raise Feedback("Each patch holds the kernel's 3×3 values in every one of the 16 channels: "
                        "C·k·k = 144.")

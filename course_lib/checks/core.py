@@ -244,6 +244,20 @@ def as_number(answer: Any, what: str = "Your answer") -> float:
         raise Feedback(f"{what} should be a number, got {type(answer).__name__}.") from e
 
 
+def reject_known_mistakes(value: Any, hints: dict, rel: float | None = None) -> None:
+    """Raise :class:`Feedback` with the hint for ``value`` if it is a typical wrong answer in ``hints``.
+
+    ``hints`` maps each wrong answer an exercise expects (an int, a tuple, a float) to the hint it
+    deserves, in the order they are tried. Keys match exactly, or, with ``rel``, any number within a
+    relative tolerance ``rel`` of them. ``None`` (an answer of the wrong type) matches nothing.
+    """
+    if value is None:
+        return
+    for wrong, hint in hints.items():
+        if (value == wrong) if rel is None else math.isclose(value, wrong, rel_tol=rel):
+            raise Feedback(hint)
+
+
 def expect_int(answer: Any, expected: int, what: str, hint: str = "") -> None:
     """Raise :class:`Feedback` unless ``answer`` is the whole number ``expected``."""
     value = as_int(answer)
