@@ -9,6 +9,7 @@ import math
 import numbers
 import os
 import traceback
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -291,6 +292,10 @@ def forbidden(targets: tuple[str, ...], why: str) -> Iterator[None]:
     ask the student to write something PyTorch already has: the check computes its reference
     first, then runs the student's function inside this block, so a call to the library
     function gets a clear message (naming it, and saying ``why``) instead of full marks.
+
+    The dotted name is patched, and a target written in Python also has its code swapped for
+    the refusal, so a name the student imported earlier (``from torch.nn.functional import
+    unfold``) refuses too.
     """
     from unittest import mock
 
@@ -299,7 +304,46 @@ def forbidden(targets: tuple[str, ...], why: str) -> Iterator[None]:
             raise Feedback(f"Your function called {name}, which this exercise rules out: {why}")
         return refuse
 
-    with contextlib.ExitStack() as stack:
-        for target in targets:
-            stack.enter_context(mock.patch(target, refusal(target.replace("torch.nn.functional.", "F."))))
-        yield
+    swapped: list[tuple[types.FunctionType, types.CodeType]] = []
+    try:
+        with contextlib.ExitStack() as stack:
+            for target in targets:
+                shown = target.replace("torch.nn.functional.", "F.")
+                function = _resolve(target)
+                if isinstance(function, types.FunctionType) and not function.__code__.co_freevars:
+                    _REFUSALS[shown] = why
+                    swapped.append((function, function.__code__))
+                    function.__code__ = _refusal_code(shown)
+                stack.enter_context(mock.patch(target, refusal(shown)))
+            yield
+    finally:
+        for function, code in reversed(swapped):
+            function.__code__ = code
+
+
+# What each function whose code forbidden() swapped says when called: name -> why.
+_REFUSALS: dict[str, str] = {}
+
+
+def _resolve(target: str) -> Any:
+    import importlib
+
+    module_name, _, attribute = target.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _refuse_call(name: str) -> Feedback:
+    return Feedback(f"Your function called {name}, which this exercise rules out: {_REFUSALS.get(name, '')}")
+
+
+def _refusal_template(*args: Any, **kwargs: Any) -> None:
+    # Runs with the forbidden function's globals, so it reaches this module through __import__.
+    raise __import__("course_lib.checks.core", fromlist=["_refuse_call"])._refuse_call("NAME")
+
+
+def _refusal_code(name: str) -> types.CodeType:
+    code = _refusal_template.__code__
+    return code.replace(co_consts=tuple(name if c == "NAME" else c for c in code.co_consts))

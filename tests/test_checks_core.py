@@ -1,0 +1,39 @@
+"""core.forbidden: the one way a check refuses library calls while a student's function runs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.nn.functional import unfold as unfold_imported_before
+
+from course_lib.checks.core import Feedback, forbidden
+
+_X = torch.arange(16.0).reshape(1, 1, 4, 4)
+
+
+def test_forbidden_refuses_the_dotted_name_and_a_name_imported_before_the_block():
+    with forbidden(("torch.nn.functional.unfold",), "gather the patches yourself."):
+        for call in (lambda: F.unfold(_X, 2), lambda: unfold_imported_before(_X, 2)):
+            with pytest.raises(Feedback, match=r"called F\.unfold, which this exercise rules out: gather"):
+                call()
+
+
+def test_forbidden_refuses_builtins_through_their_dotted_name():
+    with forbidden(("torch._C._nn.im2col",), "no im2col."):
+        with pytest.raises(Feedback, match="torch._C._nn.im2col"):
+            torch._C._nn.im2col(_X, (2, 2), (1, 1), (0, 0), (1, 1))
+
+
+def test_forbidden_restores_every_function_afterwards_even_after_an_error():
+    expected = F.unfold(_X, 2)
+    with pytest.raises(RuntimeError, match="inside"):
+        with forbidden(("torch.nn.functional.unfold", "torch.nn.functional.pad"), "x"):
+            raise RuntimeError("inside the block")
+    assert torch.equal(unfold_imported_before(_X, 2), expected)
+    assert torch.equal(F.pad(_X, (1, 1)).sum(), _X.sum())
+
+
+def test_forbidden_leaves_other_functions_alone():
+    with forbidden(("torch.nn.functional.unfold",), "x"):
+        assert F.pad(_X, (1, 1, 1, 1)).shape == (1, 1, 6, 6)
