@@ -45,36 +45,68 @@ def test_matrix_by_hand_is_the_dilation_2_matrix():
     assert check("ex-ch2-matrix-by-hand", "M").status == "wrong"
 
 
-def test_count_zeros_with_stride_and_padding():
-    _passes("ex-ch2-count-zeros", 684)
-    _passes("ex-ch2-count-zeros", torch.tensor(684))
-    _hint("ex-ch2-count-zeros", 100, "non-zero entries")
-    _hint("ex-ch2-count-zeros", 640, "partly covers padding")
-    _hint("ex-ch2-count-zeros", 9 * 49 - 81, "without padding")
-    _hint("ex-ch2-count-zeros", 49 * 49 - 361, "stride 1")
-    wrong = check("ex-ch2-count-zeros", 700)
+def _real_taps(n, ks, stride, padding, taps):
+    """Per axis, the (output, tap) pairs that land on real pixels, counted from conv_matrix itself."""
+    weight = torch.zeros(1, ks)
+    weight[0, list(taps)] = 1.0
+    return int(conv_matrix(weight, (1, n), stride=(1, stride), padding=(0, padding)).sum())
+
+
+def test_the_counts_factor_over_the_axes_as_the_solutions_assume():
+    # On sizes small enough to build M, a weight's count is the product of the two axes' counts.
+    for n in (6, 7, 8, 9):
+        ones = conv_matrix(torch.ones(3, 3), n, stride=2, padding=1)
+        assert int((ones != 0).sum()) == _real_taps(n, 3, 2, 1, range(3)) ** 2
+        tap = torch.zeros(5, 5)
+        tap[0, 2] = 1.0
+        assert int(conv_matrix(tap, n, stride=2, padding=2).sum()) == (
+            _real_taps(n, 5, 2, 2, [0]) * _real_taps(n, 5, 2, 2, [2]))
+
+
+def test_count_zeros_on_an_image_too_large_to_build_m():
+    out, real = 500, _real_taps(999, 3, 2, 1, range(3))
+    assert real == 1498
+    right = out * out * 999 * 999 - real * real
+    assert right == 249_498_005_996
+    _passes("ex-ch2-count-zeros", right)
+    _passes("ex-ch2-count-zeros", torch.tensor(right))
+    _hint("ex-ch2-count-zeros", real * real, "hold a weight")
+    _hint("ex-ch2-count-zeros", out * out * 999 * 999 - 9 * out * out, "partly covers padding")
+    _hint("ex-ch2-count-zeros", 499 * 499 * 999 * 999 - 1497**2, "without padding")
+    _hint("ex-ch2-count-zeros", out * out * 999 * 999 - 1499**2, "Look at the last one too")
+    wrong = check("ex-ch2-count-zeros", right + 1)
     assert wrong.status == "wrong" and "that is not it" in wrong.message
-    assert "684" not in wrong.message
-    _hint("ex-ch2-count-zeros", "684", "whole number")
-    _hint("ex-ch2-count-zeros", 684.0, "whole number")
+    assert f"{right:,}" not in wrong.message and str(right) not in wrong.message
+    _hint("ex-ch2-count-zeros", str(right), "whole number")
+    _hint("ex-ch2-count-zeros", float(right), "whole number")
 
 
-def test_tied_weights():
-    _passes("ex-ch2-tied-weights", 25)
-    _hint("ex-ch2-tied-weights", 36, "lands on padding")
-    _hint("ex-ch2-tied-weights", 16, "without padding")
+def test_tied_weights_on_an_image_too_large_to_build_m():
+    rows, cols = _real_taps(1000, 5, 2, 2, [0]), _real_taps(1000, 5, 2, 2, [2])
+    assert (rows, cols) == (499, 500)
+    _passes("ex-ch2-tied-weights", 249_500)
+    _hint("ex-ch2-tied-weights", 250_000, "lands on padding")
+    _hint("ex-ch2-tied-weights", 499 * 499, "corner weight on both axes")
+    _hint("ex-ch2-tied-weights", 498 * 498, "without padding")
+    _hint("ex-ch2-tied-weights", 998 * 1000, "stride 1")
+    _hint("ex-ch2-tied-weights", 12345, "that is not it")
+    _hint("ex-ch2-tied-weights", "249500", "whole number")
 
 
-def test_im2col_memory_with_stride_2_on_an_odd_size():
-    right = 32 * 14 * 14 * 128 * 9 * 4
-    assert right == 28_901_376
+def test_im2col_memory_with_stride_2_and_dilation_2():
+    x = torch.zeros(32, 128, 27, 27)
+    patches = F.unfold(x[:1], 3, dilation=2, padding=1, stride=2)  # one image: (C·9, oH·oW)
+    right = 32 * patches.shape[1] * patches.shape[2] * 4
+    assert right == 32 * 13 * 13 * 128 * 9 * 4 == 24_920_064
     _passes("ex-ch2-im2col-memory", right)
     _hint("ex-ch2-im2col-memory", right // 4, "number of floats")
     _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 4, "size of the input")
+    _hint("ex-ch2-im2col-memory", 32 * 14 * 14 * 128 * 9 * 4, "ignores the dilation")
+    _hint("ex-ch2-im2col-memory", 32 * 13 * 13 * 128 * 25 * 4, "holes are not copied")
     _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 4 * 9, "stride-1 patch matrix")
     _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 9, "k²/4 rule of thumb")
     _hint("ex-ch2-im2col-memory", 12345, "that is not it")
-    _hint("ex-ch2-im2col-memory", "28901376", "whole number")
+    _hint("ex-ch2-im2col-memory", "24920064", "whole number")
 
 
 def _patches(x, ks, stride, padding):
@@ -133,6 +165,11 @@ def test_pad_patches_refuses_f_unfold_and_f_pad():
 
 
 def _right_input_grad(g, w, s, p, size):
+    rebuilt = [(g.shape[2 + a] - 1) * s - 2 * p + w.shape[2 + a] for a in range(2)]
+    return F.conv_transpose2d(g, w, None, s, p, output_padding=(size[0] - rebuilt[0], size[1] - rebuilt[1]))
+
+
+def _square_only_input_grad(g, w, s, p, size):
     h = (g.shape[2] - 1) * s - 2 * p + w.shape[2]
     return F.conv_transpose2d(g, w, None, s, p, output_padding=size[0] - h)
 
@@ -145,6 +182,7 @@ def test_input_grad():
     _hint("ex-ch2-input-grad", lambda g, w, s, p, size: _right_input_grad(g, w, s, p, size).tolist(),
           "Return a tensor")
     _hint("ex-ch2-input-grad", 3, "function itself")
+    _hint("ex-ch2-input-grad", _square_only_input_grad, "input 9×7, kernel 3×2")
 
     def unanswered(g, w, s, p, size):
         raise NotImplementedError

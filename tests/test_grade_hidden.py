@@ -40,11 +40,10 @@ def patches_with_padding(x, kernel_size, stride, padding):  # right on the visib
     windows = padded.unfold(2, kh, sh).unfold(3, kw, sw)  # (n, c, oh, ow, kh, kw)
     return windows.permute(0, 2, 3, 1, 4, 5).reshape(-1, c * kh * kw)"""),
     "ex-ch2-input-grad": ("02_conv_as_matmul", "input_grad", """\
-def input_grad(grad_out, weight, stride, padding, input_size):  # right for square inputs and kernels only
-    ks = weight.shape[2]
-    rebuilt = (grad_out.shape[2] - 1) * stride - 2 * padding + ks
-    extra = input_size[0] - rebuilt
-    return F.conv_transpose2d(grad_out, weight, None, stride, padding, output_padding=(extra, extra))"""),
+def input_grad(grad_out, weight, stride, padding, input_size):  # right while output_padding is 0 or 1
+    rebuilt = [(grad_out.shape[2 + a] - 1) * stride - 2 * padding + weight.shape[2 + a] for a in range(2)]
+    extra = tuple(min(input_size[a] - rebuilt[a], 1) for a in range(2))
+    return F.conv_transpose2d(grad_out, weight, None, stride, padding, output_padding=extra)"""),
     "ex-ch3-rf-function": ("03_dense_to_cnn", "rf_params", """\
 import random
 

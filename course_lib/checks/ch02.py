@@ -48,66 +48,94 @@ def _dilated(kernel: torch.Tensor) -> torch.Tensor:
     return spread
 
 
+def _real_taps(n: int, ks: int, stride: int, padding: int, taps=None) -> int:
+    """Along one axis: the (output position, kernel tap) pairs whose tap lands on a real pixel, not padding."""
+    out = (n + 2 * padding - ks) // stride + 1
+    taps = range(ks) if taps is None else taps
+    return sum(0 <= i * stride - padding + t < n for i in range(out) for t in taps)
+
+
+# Counting exercises ask about images whose M cannot be built: for 999×999, M has 250,000 rows and
+# 998,001 columns (a terabyte of float32), so conv_matrix refuses and the student has to count.
+_ZEROS_SIZE, _TIED_SIZE = 999, 1000
+
+
 @register("ex-ch2-count-zeros")
 def _count_zeros(answer: Any) -> str:
-    m = conv_matrix(torch.ones(3, 3), 7, stride=2, padding=1)
-    expected = int((m == 0).sum())
+    n = _ZEROS_SIZE
+    out = (n + 2 - 3) // 2 + 1
+    real = _real_taps(n, 3, 2, 1)
+    expected = out * out * n * n - real * real
     value = as_int(answer)
-    unpadded = int((conv_matrix(torch.ones(3, 3), 7, stride=2) == 0).sum())
-    stride_1 = int((conv_matrix(torch.ones(3, 3), 7, padding=1) == 0).sum())
+    no_pad_out = (n - 3) // 2 + 1
     reject_known_mistakes(value, {
-        int((m != 0).sum()): f"{value} is the number of non-zero entries; the question asks for the zeros.",
-        16 * 49 - 16 * 9: "That counts 9 weights in every row. With padding, the kernel of a border output "
-                          "pixel partly covers padding, and padding pixels have no column in M.",
-        unpadded: "That is the count without padding. Padding 1 changes the number of output pixels, "
-                  "and some weights of the border outputs meet padding.",
-        stride_1: "That is the count with stride 1. With stride 2 there are fewer output pixels.",
+        real * real: f"{real * real:,} is the number of entries that hold a weight; the question asks for the zeros.",
+        out * out * n * n - 9 * out * out: "That counts 9 weights in every row. With padding, the kernel of a "
+                                           "border output pixel partly covers padding, and padding pixels "
+                                           "have no column in M.",
+        no_pad_out**2 * n * n - (3 * no_pad_out) ** 2: "That is the count without padding. Padding 1 changes "
+                                                       "the number of output pixels, and some weights of the "
+                                                       "border outputs meet padding.",
+        out * out * n * n - (real + 1) ** 2: "Only the first output along each axis loses a tap to padding "
+                                             "in your count. Look at the last one too: which input index "
+                                             "does its third tap reach, with 999 pixels?",
     })
     expect_int(answer, expected, "Your count of structural zeros",
-               "Start from the shape of M, then ask which weights of a border output pixel land on padding.")
-    return (f"M is 16 × 49 = 784 entries. Per direction the four outputs see 2, 3, 3 and 2 real pixels, "
-            f"so 10 × 10 = 100 entries hold a weight and {expected:,} are structural zeros.")
+               "Work along one axis: which input positions do the three taps of output i reach, and how many "
+               "are real pixels? A weight is in M where both its row and its column tap are real.")
+    return (f"M is {out * out:,} × {n * n:,} entries. Along one axis the {out} outputs have {real:,} taps on "
+            f"real pixels (the first and the last lose one each to padding), so {real:,}² = {real * real:,} "
+            f"entries hold a weight and {expected:,} are structural zeros.")
 
 
 @register("ex-ch2-tied-weights")
 def _tied_weights(answer: Any) -> str:
-    w = torch.zeros(3, 3)
-    w[0, 0] = 1.0
-    expected = int(conv_matrix(w, 6, padding=1).sum())
+    n = _TIED_SIZE
+    out = (n + 4 - 5) // 2 + 1
+    rows, cols = _real_taps(n, 5, 2, 2, taps=[0]), _real_taps(n, 5, 2, 2, taps=[2])
+    expected = rows * cols
     value = as_int(answer)
+    no_pad = (n - 5) // 2 + 1
     reject_known_mistakes(value, {
-        36: "36 would be right if the corner weight met a real pixel at every one of the 36 "
-            "output positions. Along the top row and left column of outputs it lands on padding, "
-            "and padding has no column in M.",
-        16: "16 is the count without padding (a 4×4 output). With padding 1 there are 6×6 "
-            "outputs; at how many does the top-left weight meet a real pixel?",
+        out * out: f"{out}×{out} = {out * out:,} counts every output position. For some of them the weight "
+                   "w[0, 2] lands on padding, and padding has no column in M.",
+        rows * rows: "That treats the weight as a corner weight on both axes. w[0, 2] sits in the kernel's "
+                     "top row but its middle column: check the two axes separately.",
+        no_pad * no_pad: "That is the count without padding. With "
+                         "padding 2 and stride 2, which output rows put the kernel's top row on padding?",
+        (n - 2) * n: "That is the count with stride 1. With stride 2 there are fewer output positions.",
     })
-    expect_int(answer, expected, "Your count", "Count the output positions whose top-left kernel weight "
-               "lands inside the 6×6 image.")
-    return "the corner weight meets a real pixel at 5×5 = 25 of the 36 output positions."
+    expect_int(answer, expected, "Your count",
+               "Count the output rows whose kernel's top row lands inside the image, and the output columns "
+               "whose kernel's middle column does, then multiply.")
+    return (f"the output is {out}×{out}. The kernel's top row lands on padding in output row 0 only, so "
+            f"{rows} rows; its middle column is real in all {cols} columns: {rows} × {cols} = {expected:,}.")
 
 
 @register("ex-ch2-im2col-memory")
 def _im2col_memory(answer: Any) -> str:
     shape = (32, 128, 27, 27)
-    expected = im2col_bytes(shape, 3, 2, 1)
+    out = (27 + 2 - 2 * (3 - 1) - 1) // 2 + 1  # dilation 2: the 3×3 kernel spans 5×5 pixels
+    expected = 32 * out * out * 128 * 3 * 3 * 4
     input_bytes = 32 * 128 * 27 * 27 * 4
     value = as_int(answer)
-    if value is not None and value * 4 == expected:
-        raise Feedback("That is the number of floats; the question asks for bytes (float32: 4 bytes each).")
-    if value is not None and value == input_bytes:
-        raise Feedback("That is the size of the input itself. How many rows and columns does the patch "
-                       "matrix have?")
-    if value is not None and value == im2col_bytes(shape, 3, 1, 1):
-        raise Feedback("That is the stride-1 patch matrix. With stride 2, how many output pixels are there?")
-    if value is not None and value == input_bytes * 9 // 4:
-        raise Feedback("That is the k²/4 rule of thumb. It is exact only when stride 2 halves the size "
-                       "exactly; 27 is odd, so count the output positions.")
+    reject_known_mistakes(value, {
+        expected // 4: "That is the number of floats; the question asks for bytes (float32: 4 bytes each).",
+        input_bytes: "That is the size of the input itself. How many rows and columns does the patch matrix have?",
+        im2col_bytes(shape, 3, 2, 1): "That ignores the dilation: spread 2 apart, the 3×3 kernel spans 5×5 "
+                                      "pixels, so it fits at fewer positions.",
+        im2col_bytes(shape, 5, 2, 1): "That gives the patch matrix 25 values per channel. The dilated kernel "
+                                      "spans 5×5 pixels but reads only its 9 taps: the holes are not copied.",
+        im2col_bytes(shape, 3, 1, 1): "That is the stride-1 patch matrix without dilation.",
+        input_bytes * 9 // 4: "That is the k²/4 rule of thumb for stride 2. Count the output positions "
+                              "instead: with dilation the kernel's reach changes them.",
+    })
     expect_int(answer, expected, "Your number of bytes",
-               "Bytes = rows × columns × 4: one row per output pixel of every image, one column per value "
-               "under the kernel.")
-    return (f"the output is 14×14 (not 13.5×13.5), so {expected:,} bytes (about {expected / 2**20:.1f} MiB), "
-            f"{expected / input_bytes:.2f} times the input rather than 9/4 = 2.25.")
+               "Bytes = rows × columns × 4: one row per output pixel of every image (chapter 1's output-size "
+               "rule with dilation), one column per value the kernel reads.")
+    return (f"the dilated kernel spans 5×5 pixels, so the output is {out}×{out}; each row holds 128 × 9 "
+            f"values: {expected:,} bytes (about {expected / 2**20:.1f} MiB), {expected / input_bytes:.2f} "
+            "times the input rather than 9/4 = 2.25.")
 
 
 # The visible check's inputs: (x shape, kernel_size, stride, padding), each a (height, width) pair.
@@ -164,18 +192,20 @@ def _pad_patches(answer: Any) -> str:
 def _input_grad(answer: Any) -> str:
     expect_callable(answer)
     gen = torch.Generator().manual_seed(3)
-    for size, ks, stride, pad in [(6, 3, 1, 1), (9, 3, 2, 1), (8, 3, 2, 1), (7, 2, 2, 0), (10, 5, 3, 2)]:
-        x = torch.randn(2, 3, size, size, generator=gen, dtype=torch.float64, requires_grad=True)
-        w = torch.randn(4, 3, ks, ks, generator=gen, dtype=torch.float64)
+    # (H, W), (kH, kW), stride, padding: square and rectangular, odd and even sizes under stride 2
+    for size, ks, stride, pad in [((6, 6), (3, 3), 1, 1), ((9, 9), (3, 3), 2, 1), ((8, 8), (3, 3), 2, 1),
+                                  ((7, 7), (2, 2), 2, 0), ((10, 10), (5, 5), 3, 2), ((9, 7), (3, 2), 2, 1)]:
+        x = torch.randn(2, 3, *size, generator=gen, dtype=torch.float64, requires_grad=True)
+        w = torch.randn(4, 3, *ks, generator=gen, dtype=torch.float64)
         out = F.conv2d(x, w, None, stride, pad)
         g = torch.randn(out.shape, generator=gen, dtype=torch.float64)
         (expected,) = torch.autograd.grad(out, x, g)
         with forbidden(_NO_AUTOGRAD, "compute the gradient with F.conv_transpose2d, not with autograd."):
-            got = answer(g.clone(), w.clone(), stride, pad, (size, size))
+            got = answer(g.clone(), w.clone(), stride, pad, size)
         if not isinstance(got, torch.Tensor):
             raise Feedback(f"Return a tensor, got {type(got).__name__}.")
         got = got.detach().to(torch.float64)
-        where = f"input {size}×{size}, ks={ks}, stride={stride}, padding={pad}"
+        where = f"input {size[0]}×{size[1]}, kernel {ks[0]}×{ks[1]}, stride={stride}, padding={pad}"
         if got.shape != expected.shape:
             raise Feedback(f"For {where} your gradient has shape {tuple(got.shape)}; expected "
                            f"{tuple(expected.shape)}. With stride > 1 several input sizes give the same "
@@ -184,4 +214,5 @@ def _input_grad(answer: Any) -> str:
             raise Feedback(f"For {where} your values differ from autograd's. The weight of "
                            "F.conv_transpose2d has the same (out, in, kH, kW) layout as the forward weight: "
                            "pass it unchanged, with the same stride and padding.")
-    return "your gradient equals autograd's for five layers, including stride 2 with odd and even sizes."
+    return ("your gradient equals autograd's for six layers, including stride 2 with odd and even sizes and a "
+            "rectangular input and kernel.")
