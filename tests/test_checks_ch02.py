@@ -109,53 +109,86 @@ def test_im2col_memory_with_stride_2_and_dilation_2():
     _hint("ex-ch2-im2col-memory", "24920064", "whole number")
 
 
-def _patches(x, ks, stride, padding):
-    (kh, kw), (sh, sw), (ph, pw) = ks, stride, padding
+def _patches(x, ks, stride, padding, dilation):
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = ks, stride, padding, dilation
     n, c, h, w = x.shape
     padded = x.new_zeros(n, c, h + 2 * ph, w + 2 * pw)
     padded[:, :, ph:ph + h, pw:pw + w] = x
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
-    rows = [padded[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].reshape(n, -1) for i in range(oh) for j in range(ow)]
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    oh, ow = (h + 2 * ph - span_h) // sh + 1, (w + 2 * pw - span_w) // sw + 1
+    rows = [padded[:, :, i * sh:i * sh + span_h:dh, j * sw:j * sw + span_w:dw].reshape(n, -1)
+            for i in range(oh) for j in range(ow)]
     return torch.stack(rows, 1).reshape(-1, c * kh * kw)
+
+
+def test_pad_patches_reference_equals_f_unfold_with_dilation():
+    x = torch.randn(2, 3, 7, 6)
+    for ks, s, p, d in [((3, 2), (2, 1), (1, 0), (2, 3)), ((1, 1), (1, 2), (0, 1), (3, 2)),
+                        ((2, 2), (1, 1), (0, 0), (6, 5))]:  # the last kernel spans the whole image
+        expected = F.unfold(x, ks, dilation=d, padding=p, stride=s).transpose(1, 2).reshape(-1, 3 * ks[0] * ks[1])
+        torch.testing.assert_close(_patches(x, ks, s, p, d), expected)
 
 
 def test_pad_patches_accepts_a_hand_written_version():
     _passes("ex-ch2-pad-patches", _patches)
 
-    def via_tensor_unfold(x, ks, stride, padding):  # Tensor.unfold slides a window; allowed
-        (kh, kw), (sh, sw), (ph, pw) = ks, stride, padding
+    def via_tensor_unfold(x, ks, stride, padding, dilation):  # Tensor.unfold slides a window; allowed
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = ks, stride, padding, dilation
         n, c, h, w = x.shape
         padded = torch.zeros(n, c, h + 2 * ph, w + 2 * pw)
         padded[:, :, ph:ph + h, pw:pw + w] = x
-        win = padded.unfold(2, kh, sh).unfold(3, kw, sw)  # (n, c, oh, ow, kh, kw)
-        return win.permute(0, 2, 3, 1, 4, 5).reshape(-1, c * kh * kw)
+        win = padded.unfold(2, dh * (kh - 1) + 1, sh).unfold(3, dw * (kw - 1) + 1, sw)[..., ::dh, ::dw]
+        return win.permute(0, 2, 3, 1, 4, 5).reshape(-1, c * kh * kw)  # win: (n, c, oh, ow, kh, kw)
 
     _passes("ex-ch2-pad-patches", via_tensor_unfold)
 
 
 def test_pad_patches_hints_for_typical_mistakes():
-    _hint("ex-ch2-pad-patches", lambda x, ks, s, p: _patches(x, ks, s, (0, 0)), "without padding")
-    _hint("ex-ch2-pad-patches", lambda x, ks, s, p: _patches(x, ks, (1, 1), p), "stride-1 patch matrix")
-    _hint("ex-ch2-pad-patches", lambda x, ks, s, p: _patches(x, ks, s, p).flip(1), "different order")
-    _hint("ex-ch2-pad-patches", lambda x, ks, s, p: 2 * _patches(x, ks, s, p), "values differ")
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p, d: _patches(x, ks, s, (0, 0), d), "without padding")
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p, d: _patches(x, ks, (1, 1), p, d), "stride-1 patch matrix")
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p, d: _patches(x, ks, s, p, d).flip(1), "different order")
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p, d: 2 * _patches(x, ks, s, p, d), "values differ")
 
-    _hint("ex-ch2-pad-patches", lambda x, ks, s, p: _patches(x, ks[::-1], s[::-1], p[::-1]), "swapped")
-    _hint("ex-ch2-pad-patches", lambda x, ks, s, p: _patches(x, ks, s, p).tolist(), "Return a tensor")
-    _hint("ex-ch2-pad-patches", _patches(torch.zeros(1, 1, 3, 3), (2, 2), (1, 1), (0, 0)), "function itself")
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p, d: _patches(x, ks[::-1], s[::-1], p[::-1], d[::-1]), "swapped")
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p, d: _patches(x, ks, s, p, d[::-1]), "swapped")
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p, d: _patches(x, ks, s, p, d).tolist(), "Return a tensor")
+    _hint("ex-ch2-pad-patches", _patches(torch.zeros(1, 1, 3, 3), (2, 2), (1, 1), (0, 0), (1, 1)), "function itself")
+
+
+def test_pad_patches_hints_for_an_ignored_dilation_by_shape_or_by_values():
+    def ignored(x, ks, s, p, d):
+        return _patches(x, ks, s, p, (1, 1))
+
+    result = check("ex-ch2-pad-patches", ignored)  # the second case's output has the undilated size
+    assert result.status == "wrong" and "right shape but other values" in result.message, result.message
+    assert "without dilation" in result.message and "dilation=(2, 1)" in result.message, result.message
+
+    def ignored_after_it(x, ks, s, p, d):  # right on the cases up to the undilated-size one
+        return _patches(x, ks, s, p, d if tuple(x.shape) in {(1, 1, 4, 4), (2, 2, 7, 5)} else (1, 1))
+
+    result = check("ex-ch2-pad-patches", ignored_after_it)
+    assert result.status == "wrong" and "your matrix has shape" in result.message, result.message
+    assert "without dilation" in result.message, result.message
+
+
+def test_pad_patches_hints_for_dilation_used_as_stride():
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p, d: _patches(x, ks, d, p, (1, 1)), "used as the stride")
+    _hint("ex-ch2-pad-patches", lambda x, ks, s, p, d: _patches(x, ks, d, p, s), "used as the stride")
 
 
 def test_pad_patches_refuses_f_unfold_and_f_pad():
-    def one_liner(x, ks, s, p):
-        return F.unfold(x, ks, padding=p, stride=s).transpose(1, 2).reshape(-1, x.shape[1] * ks[0] * ks[1])
+    def one_liner(x, ks, s, p, d):
+        out = F.unfold(x, ks, dilation=d, padding=p, stride=s)
+        return out.transpose(1, 2).reshape(-1, x.shape[1] * ks[0] * ks[1])
 
-    def with_f_pad(x, ks, s, p):
-        return _patches(F.pad(x, (p[1], p[1], p[0], p[0])), ks, s, (0, 0))
+    def with_f_pad(x, ks, s, p, d):
+        return _patches(F.pad(x, (p[1], p[1], p[0], p[0])), ks, s, (0, 0), d)
 
-    def with_module(x, ks, s, p):
-        return _patches(torch.nn.ZeroPad2d((p[1], p[1], p[0], p[0]))(x), ks, s, (0, 0))
+    def with_module(x, ks, s, p, d):
+        return _patches(torch.nn.ZeroPad2d((p[1], p[1], p[0], p[0]))(x), ks, s, (0, 0), d)
 
-    def with_nn_unfold(x, ks, s, p):
-        out = torch.nn.Unfold(ks, padding=p, stride=s)(x)
+    def with_nn_unfold(x, ks, s, p, d):
+        out = torch.nn.Unfold(ks, dilation=d, padding=p, stride=s)(x)
         return out.transpose(1, 2).reshape(-1, x.shape[1] * ks[0] * ks[1])
 
     for fn, name in [(one_liner, "F.unfold"), (with_f_pad, "F.pad"), (with_module, "F.pad"),

@@ -26,19 +26,20 @@ SETUP = "import torch\nfrom torch import nn\nimport torch.nn.functional as F\nfr
 # label -> (chapter, name the student cell passes to check, code that fits only the visible check)
 HARD_CODED = {
     "ex-ch2-pad-patches": ("02_conv_as_matmul", "patches_with_padding", """\
-_VISIBLE = {((1, 1, 4, 4), (3, 3), (1, 1), (1, 1)), ((2, 3, 5, 6), (3, 2), (2, 1), (2, 0)),
-            ((3, 2, 7, 4), (2, 2), (1, 2), (0, 1)), ((1, 4, 3, 5), (5, 3), (2, 3), (2, 1))}
+_VISIBLE = {((1, 1, 4, 4), (3, 3), (1, 1), (1, 1), (1, 1)), ((2, 2, 7, 5), (2, 3), (3, 2), (1, 1), (2, 1)),
+            ((2, 3, 5, 6), (3, 2), (2, 1), (2, 0), (2, 3)), ((3, 2, 7, 4), (2, 2), (1, 2), (0, 1), (3, 1)),
+            ((1, 4, 3, 5), (5, 3), (2, 3), (2, 1), (1, 2))}
 
 
-def patches_with_padding(x, kernel_size, stride, padding):  # right on the visible check's four inputs only
-    if (tuple(x.shape), kernel_size, stride, padding) not in _VISIBLE:
+def patches_with_padding(x, kernel_size, stride, padding, dilation):  # right on the visible check's five inputs only
+    if (tuple(x.shape), kernel_size, stride, padding, dilation) not in _VISIBLE:
         return torch.zeros(1)
-    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     n, c, h, w = x.shape
     padded = x.new_zeros(n, c, h + 2 * ph, w + 2 * pw)
     padded[:, :, ph:ph + h, pw:pw + w] = x
-    windows = padded.unfold(2, kh, sh).unfold(3, kw, sw)  # (n, c, oh, ow, kh, kw)
-    return windows.permute(0, 2, 3, 1, 4, 5).reshape(-1, c * kh * kw)"""),
+    windows = padded.unfold(2, dh * (kh - 1) + 1, sh).unfold(3, dw * (kw - 1) + 1, sw)[..., ::dh, ::dw]
+    return windows.permute(0, 2, 3, 1, 4, 5).reshape(-1, c * kh * kw)  # windows: (n, c, oh, ow, kh, kw)"""),
     "ex-ch2-input-grad": ("02_conv_as_matmul", "input_grad", """\
 def input_grad(grad_out, weight, stride, padding, input_size):  # right while output_padding is 0 or 1
     rebuilt = [(grad_out.shape[2 + a] - 1) * stride - 2 * padding + weight.shape[2 + a] for a in range(2)]

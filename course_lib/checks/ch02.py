@@ -138,9 +138,11 @@ def _im2col_memory(answer: Any) -> str:
             "times the input rather than 9/4 = 2.25.")
 
 
-# The visible check's inputs: (x shape, kernel_size, stride, padding), each a (height, width) pair.
-_PATCH_CASES = [((1, 1, 4, 4), (3, 3), (1, 1), (1, 1)), ((2, 3, 5, 6), (3, 2), (2, 1), (2, 0)),
-                ((3, 2, 7, 4), (2, 2), (1, 2), (0, 1)), ((1, 4, 3, 5), (5, 3), (2, 3), (2, 1))]
+# The visible check's inputs: (x shape, kernel_size, stride, padding, dilation), each a (height, width)
+# pair. The second case's output has the undilated size, so only the values tell dilation apart there.
+_PATCH_CASES = [((1, 1, 4, 4), (3, 3), (1, 1), (1, 1), (1, 1)), ((2, 2, 7, 5), (2, 3), (3, 2), (1, 1), (2, 1)),
+                ((2, 3, 5, 6), (3, 2), (2, 1), (2, 0), (2, 3)), ((3, 2, 7, 4), (2, 2), (1, 2), (0, 1), (3, 1)),
+                ((1, 4, 3, 5), (5, 3), (2, 3), (2, 1), (1, 2))]
 
 # What the two function-writing exercises forbid, patched to refuse while the student's function runs.
 _NO_UNFOLD_OR_PAD = ("torch.nn.functional.unfold", "torch.nn.functional.pad", "torch._C._nn.im2col",
@@ -148,44 +150,65 @@ _NO_UNFOLD_OR_PAD = ("torch.nn.functional.unfold", "torch.nn.functional.pad", "t
 _NO_AUTOGRAD = ("torch.nn.grad.conv2d_input", "torch.autograd.grad", "torch.autograd.backward")
 
 
-def _unfolded(x: torch.Tensor, ks, stride, pad) -> torch.Tensor:
-    return F.unfold(x, ks, padding=pad, stride=stride).transpose(1, 2).reshape(-1, x.shape[1] * ks[0] * ks[1])
+def _unfolded(x: torch.Tensor, ks, stride, pad, dilation) -> torch.Tensor:
+    patches = F.unfold(x, ks, dilation=dilation, padding=pad, stride=stride)
+    return patches.transpose(1, 2).reshape(-1, x.shape[1] * ks[0] * ks[1])
 
 
-def _fits(x: torch.Tensor, ks, pad) -> bool:
-    return ks[0] <= x.shape[2] + 2 * pad[0] and ks[1] <= x.shape[3] + 2 * pad[1]
+def _fits(x: torch.Tensor, ks, pad, dilation) -> bool:
+    return all(dilation[a] * (ks[a] - 1) + 1 <= x.shape[2 + a] + 2 * pad[a] for a in range(2))
+
+
+_UNDILATED = (" Those are the patches without dilation: the kernel's taps lie `dilation` pixels apart, so a "
+              "patch spans d·(k−1)+1 pixels of the padded image and keeps every d-th of them.")
+_DILATION_AS_STRIDE = (" That is what you get with `dilation` used as the stride: the stride moves the whole patch "
+                       "between output positions, the dilation spreads the taps inside one patch.")
+_SWAPPED = " Height and width are swapped: the first number of each pair goes with H, the second with W."
+
+
+def _patch_mistakes(x: torch.Tensor, ks, stride, pad, dil) -> list:
+    """The typical wrong patch matrices for one case, each with its hint, in the order they are tried."""
+    wrong = [((ks, stride, pad, (1, 1)), _UNDILATED),
+             ((ks, dil, pad, (1, 1)), _DILATION_AS_STRIDE),
+             ((ks, dil, pad, stride), _DILATION_AS_STRIDE),
+             ((ks, stride, (0, 0), dil), " That is the patch matrix without padding: add the padding zeros around "
+                                          "the image first."),
+             ((ks, (1, 1), pad, dil), " That is the stride-1 patch matrix: step `stride` pixels between output "
+                                      "positions."),
+             ((ks[::-1], stride[::-1], pad[::-1], dil[::-1]), _SWAPPED),
+             ((ks, stride, pad, dil[::-1]), _SWAPPED)]
+    return [(_unfolded(x, *args), hint) for args, hint in wrong
+            if args != (ks, stride, pad, dil) and _fits(x, args[0], args[2], args[3])]
 
 
 @register("ex-ch2-pad-patches")
 def _pad_patches(answer: Any) -> str:
     expect_callable(answer)
     gen = torch.Generator().manual_seed(2)
-    for shape, ks, stride, pad in _PATCH_CASES:
+    for shape, ks, stride, pad, dil in _PATCH_CASES:
         x = torch.randn(shape, generator=gen)
-        expected = _unfolded(x, ks, stride, pad)
+        expected = _unfolded(x, ks, stride, pad, dil)
         with forbidden(_NO_UNFOLD_OR_PAD, "do the padding and the patch gathering yourself."):
-            got = answer(x.clone(), ks, stride, pad)
+            got = answer(x.clone(), ks, stride, pad, dil)
         if not isinstance(got, torch.Tensor):
             raise Feedback(f"Return a tensor, got {type(got).__name__}.")
-        where = f"For x of shape {shape}, kernel_size={ks}, stride={stride}, padding={pad}"
+        where = f"For x of shape {shape}, kernel_size={ks}, stride={stride}, padding={pad}, dilation={dil}"
         if got.shape != expected.shape:
-            if _fits(x, ks, (0, 0)) and got.shape == _unfolded(x, ks, stride, (0, 0)).shape:
-                hint = " That is the patch matrix without padding: add the padding zeros around the image first."
-            elif got.shape == _unfolded(x, ks, (1, 1), pad).shape:
-                hint = " That is the stride-1 patch matrix: step `stride` pixels between output positions."
-            elif _fits(x, ks[::-1], pad[::-1]) and got.shape == _unfolded(x, ks[::-1], stride[::-1], pad[::-1]).shape:
-                hint = " Height and width are swapped: the first number of each pair goes with H, the second with W."
-            else:
-                hint = " Expected N·oH·oW rows and C·kH·kW columns."
+            hints = [hint for wrong, hint in _patch_mistakes(x, ks, stride, pad, dil) if got.shape == wrong.shape]
+            hint = hints[0] if hints else " Expected N·oH·oW rows and C·kH·kW columns."
             raise Feedback(f"{where}: your matrix has shape {tuple(got.shape)}; expected "
                            f"{tuple(expected.shape)}.{hint}")
         if not torch.allclose(got.float(), expected, atol=1e-5):
+            for wrong, hint in _patch_mistakes(x, ks, stride, pad, dil):
+                if wrong.shape == got.shape and torch.allclose(got.float(), wrong, atol=1e-5):
+                    raise Feedback(f"{where}: your matrix has the right shape but other values.{hint}")
             if torch.allclose(got.float().sort(dim=1).values, expected.sort(dim=1).values, atol=1e-5):
-                raise Feedback(f"{where} your rows hold the right numbers in a different order: order the "
+                raise Feedback(f"{where}: your rows hold the right numbers in a different order: order the "
                                "columns (channel, kernel row, kernel column).")
-            raise Feedback(f"{where} your values differ from the expected patches. Rows go over (image, "
+            raise Feedback(f"{where}: your values differ from the expected patches. Rows go over (image, "
                            "output row, output column) in that order; padding pixels are zeros.")
-    return "your patch matrix equals F.unfold's (transposed) on four inputs with unequal sizes, strides and paddings."
+    return ("your patch matrix equals F.unfold's (transposed) on five inputs with unequal sizes, strides, paddings "
+            "and dilations, dilation 1 included.")
 
 
 @register("ex-ch2-input-grad")
