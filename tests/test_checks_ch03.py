@@ -1,16 +1,43 @@
 """Chapter 3's exercise checks: right answers pass, wrong ones get the specific hint."""
 
 import pytest
+from torch import nn
 
-from course_lib import check
+from course_lib import check, layer_summary, receptive_field, receptive_region, simple_cnn
+from course_lib.checks import ch03
 
 
-def rf_params(layers):
+def height(setting):
+    return setting[0] if isinstance(setting, (tuple, list)) else setting
+
+
+def settings(model, axis=0):
+    """(kernel, stride, padding, dilation, is_pool) of each windowed layer, along one axis."""
+    def entry(v):
+        return v[axis] if isinstance(v, (tuple, list)) else v
+
+    return [(entry(layer.kernel_size), entry(layer.stride), entry(layer.padding),
+             entry(getattr(layer, "dilation", 1)), not isinstance(layer, nn.Conv2d))
+            for layer in model if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d))]
+
+
+def rf_from(layers, *, dilation=True, pools=True, pool_padding=True, late=False):
     r, jump, pad = 1, 1, 0
-    for ks, stride, padding, dilation in layers:
-        span = dilation * (ks - 1) + 1
-        r, jump, pad = r + (span - 1) * jump, jump * stride, pad + padding * jump
+    for ks, stride, padding, dil, is_pool in layers:
+        if is_pool and not pools:
+            continue
+        span = dil * (ks - 1) + 1 if dilation else ks
+        padding = 0 if (is_pool and not pool_padding) else padding
+        if late:
+            jump *= stride
+            r, pad = r + (span - 1) * jump, pad + padding * jump
+        else:
+            r, jump, pad = r + (span - 1) * jump, jump * stride, pad + padding * jump
     return r, jump, pad
+
+
+def rf_params(model):
+    return rf_from(settings(model))
 
 
 @pytest.mark.parametrize(
@@ -18,11 +45,13 @@ def rf_params(layers):
     [
         ("ex-ch3-two-stride2", 13),
         ("ex-ch3-first-kernel", 7),
-        ("ex-ch3-macs", 691_200),
+        ("ex-ch3-macs", 20),
         ("ex-ch3-rf-function", rf_params),
-        ("ex-ch3-rf-function", lambda layers: list(rf_params(layers))),
+        ("ex-ch3-rf-function", lambda model: list(rf_params(model))),
         ("ex-ch3-layers-needed", 6),
-        ("ex-ch3-corner-region", slice(0, 8)),
+        ("ex-ch3-corner-region", slice(1, 3)),
+        ("ex-ch3-corner-region", slice(1, -1)),
+        ("ex-ch3-corner-region", slice(-3, 3, 1)),
     ],
 )
 def test_right_answers_pass(label, answer):
@@ -30,45 +59,79 @@ def test_right_answers_pass(label, answer):
     assert result.passed, result.message
 
 
-def rf_ignoring_dilation(layers):
-    return rf_params([(k, s, p, 1) for k, s, p, _ in layers])
+def rf_ignoring_dilation(model):
+    return rf_from(settings(model), dilation=False)
 
 
-def rf_ignoring_strides(layers):
-    return rf_params([(k, 1, p, d) for k, _, p, d in layers])
+def rf_skipping_pools(model):
+    return rf_from(settings(model), pools=False)
 
 
-def rf_updating_stride_first(layers):
+def rf_without_pool_padding(model):
+    return rf_from(settings(model), pool_padding=False)
+
+
+def rf_ignoring_strides(model):
+    return rf_from([(k, 1, p, d, pool) for k, _, p, d, pool in settings(model)])
+
+
+def rf_updating_stride_first(model):
+    return rf_from(settings(model), late=True)
+
+
+def rf_late_padding(model):
     r, jump, pad = 1, 1, 0
-    for ks, stride, padding, dilation in layers:
-        jump *= stride
-        r, pad = r + dilation * (ks - 1) * jump, pad + padding * jump
-    return r, jump, pad
-
-
-def rf_late_padding(layers):
-    r, jump, pad = 1, 1, 0
-    for ks, stride, padding, dilation in layers:
+    for ks, stride, padding, dilation, _ in settings(model):
         r += dilation * (ks - 1) * jump
         jump *= stride
         pad += padding * jump
     return r, jump, pad
 
 
-def rf_size_only(layers):
-    return rf_params(layers)[0]
+def rf_width(model):
+    return rf_from(settings(model, axis=1))
 
 
-def rf_floats(layers):
-    return tuple(float(v) for v in rf_params(layers))
+def rf_no_dilation_attribute(model):  # AvgPool2d has none
+    r, jump, pad = 1, 1, 0
+    for layer in model:
+        if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            ks, stride, padding, dilation = (height(v) for v in (layer.kernel_size, layer.stride, layer.padding,
+                                                                  layer.dilation))
+            r, jump, pad = r + dilation * (ks - 1) * jump, jump * stride, pad + padding * jump
+    return r, jump, pad
 
 
-def rf_pair(layers):
-    return rf_params(layers)[:2]
+def rf_int_settings_unhandled(model):  # a pool's int settings have no [0]
+    r, jump, pad = 1, 1, 0
+    for layer in model:
+        if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            ks, stride, padding = layer.kernel_size[0], layer.stride[0], layer.padding[0]
+            r, jump, pad = r + (ks - 1) * jump, jump * stride, pad + padding * jump
+    return r, jump, pad
 
 
-def rf_off_by_one(layers):
-    r, jump, pad = rf_params(layers)
+def rf_every_layer_has_a_kernel(model):
+    r = 1
+    for layer in model:
+        r += height(layer.kernel_size) - 1
+    return r, 1, 0
+
+
+def rf_size_only(model):
+    return rf_params(model)[0]
+
+
+def rf_floats(model):
+    return tuple(float(v) for v in rf_params(model))
+
+
+def rf_pair(model):
+    return rf_params(model)[:2]
+
+
+def rf_off_by_one(model):
+    r, jump, pad = rf_params(model)
     return r + 1, jump, pad
 
 
@@ -90,18 +153,29 @@ def rf_off_by_one(layers):
         ("ex-ch3-first-kernel", 9, "a smaller odd kernel"),
         ("ex-ch3-first-kernel", 1, "count what simple_cnn's first layer reads"),
         ("ex-ch3-first-kernel", "7", "whole number"),
-        ("ex-ch3-macs", 940_800, "no padding"),
-        ("ex-ch3-macs", 811_200, "rounds down"),
-        ("ex-ch3-macs", 580_800, "(27-5)//2 + 1"),
-        ("ex-ch3-macs", 3_499_200, "INPUT position"),
-        ("ex-ch3-macs", 12 * 12 * 24 * 25, "all 8 input channels"),
-        ("ex-ch3-macs", 12 * 12 * 24 * 8 * 9, "3×3 kernel"),
-        ("ex-ch3-macs", 700_000, "output grid first"),
-        ("ex-ch3-macs", 691_200.5, "whole number"),
+        ("ex-ch3-macs", 10, "side of an output grid"),
+        ("ex-ch3-macs", 19, "the floor"),
+        ("ex-ch3-macs", 21, "580,800, over the budget"),
+        ("ex-ch3-macs", 22, "lost its +1"),
+        ("ex-ch3-macs", 23, "leaves out the padding"),
+        ("ex-ch3-macs", 24, "leaves out the padding"),
+        ("ex-ch3-macs", 56, "all 8 input channels"),
+        ("ex-ch3-macs", 100, "24 output channels"),
+        ("ex-ch3-macs", 480_000, "a number of MACs"),
+        ("ex-ch3-macs", 691_200, "far too large for an image side"),
+        ("ex-ch3-macs", 18, "largest output grid the budget allows"),
+        ("ex-ch3-macs", 20.0, "whole number"),
+        ("ex-ch3-macs", "20", "whole number"),
         ("ex-ch3-rf-function", rf_ignoring_dilation, "dilated span"),
+        ("ex-ch3-rf-function", rf_skipping_pools, "you left out the pools"),
+        ("ex-ch3-rf-function", rf_without_pool_padding, "you left out a pool's padding"),
         ("ex-ch3-rf-function", rf_ignoring_strides, "you ignored the strides"),
         ("ex-ch3-rf-function", rf_updating_stride_first, "you updated S before using it"),
         ("ex-ch3-rf-function", rf_late_padding, "P grew with the effective stride after"),
+        ("ex-ch3-rf-function", rf_width, "that is the width axis"),
+        ("ex-ch3-rf-function", rf_no_dilation_attribute, "AvgPool2d has no dilation attribute"),
+        ("ex-ch3-rf-function", rf_int_settings_unhandled, "a pool keeps what it was given"),
+        ("ex-ch3-rf-function", rf_every_layer_has_a_kernel, "they change nothing"),
         ("ex-ch3-rf-function", rf_off_by_one, "expected"),
         ("ex-ch3-rf-function", rf_size_only, "return the tuple (r, S, P)"),
         ("ex-ch3-rf-function", rf_pair, "tuple (r, S, P) of three ints"),
@@ -114,11 +188,20 @@ def rf_off_by_one(layers):
         ("ex-ch3-layers-needed", 5, "sees 25 pixels"),
         ("ex-ch3-layers-needed", 4, "Walk the recurrences"),
         ("ex-ch3-layers-needed", [6], "whole number"),
-        ("ex-ch3-corner-region", slice(-7, 8), "clip them"),
-        ("ex-ch3-corner-region", slice(0, 7), "stop is exclusive"),
-        ("ex-ch3-corner-region", (0, 8), "Python slice"),
-        ("ex-ch3-corner-region", slice(0, 9), "5×5 first layer"),
-        ("ex-ch3-corner-region", slice(0, 17), "unit 0 starts at 0*S - P"),
+        ("ex-ch3-corner-region", slice(0, 2), "effective padding P"),
+        ("ex-ch3-corner-region", slice(1, 4), "past the bottom of the image"),
+        ("ex-ch3-corner-region", slice(1, None), "past the bottom of the image"),
+        ("ex-ch3-corner-region", slice(0, 3), "starts above the image"),
+        ("ex-ch3-corner-region", slice(None), "Not every unit"),
+        ("ex-ch3-corner-region", slice(1, 2), "stop is exclusive"),
+        ("ex-ch3-corner-region", slice(0, 0), "An empty slice"),
+        ("ex-ch3-corner-region", slice(1, 7), "only 4 rows of units"),
+        ("ex-ch3-corner-region", slice(2, 3), "Run the recurrences"),
+        ("ex-ch3-corner-region", slice(1, 3, 2), "leave out the step"),
+        ("ex-ch3-corner-region", slice(1, 3, 0), "leave out the step"),
+        ("ex-ch3-corner-region", slice(1.0, 3), "whole numbers"),
+        ("ex-ch3-corner-region", (1, 3), "Python slice"),
+        ("ex-ch3-corner-region", range(1, 3), "Python slice"),
     ],
 )
 def test_wrong_answers_get_a_specific_hint(label, answer, hint):
@@ -127,36 +210,102 @@ def test_wrong_answers_get_a_specific_hint(label, answer, hint):
 
 
 def test_generic_hints_do_not_hand_over_the_computation():
-    for label, answer in [("ex-ch3-two-stride2", 9), ("ex-ch3-first-kernel", 1), ("ex-ch3-macs", 1),
+    for label, answer in [("ex-ch3-two-stride2", 9), ("ex-ch3-first-kernel", 1), ("ex-ch3-macs", 18),
                           ("ex-ch3-layers-needed", 4)]:
         message = check(label, answer).message
         assert "*" not in message and ">=" not in message, message
 
 
 def test_unanswered_function_is_not_answered_yet():
-    def rf(layers):
+    def rf(model):
         raise NotImplementedError
 
     assert check("ex-ch3-rf-function", rf).status == "not answered yet"
     assert check("ex-ch3-two-stride2", None).status == "not answered yet"
 
 
-def test_rf_function_cannot_wrap_the_library():
-    from torch import nn
+def test_macs_answer_is_the_largest_input_that_fits_by_brute_force():
+    conv = nn.Sequential(nn.Conv2d(8, 24, 5, stride=2, padding=2))
+    macs = {side: layer_summary(conv, (8, side, side))[0].macs for side in range(1, 80)}
+    assert all(macs[side] == ch03.macs_at(side) for side in macs)
+    assert max(side for side, count in macs.items() if count <= 500_000) == 20
+    assert (macs[19], macs[20], macs[21]) == (480_000, 480_000, 580_800)  # the floor matters
 
-    from course_lib import layer_summary, receptive_field
 
-    def wraps_receptive_field(layers):
-        stack = nn.Sequential(*(nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d) for k, s, p, d in layers))
+def test_every_hinted_macs_mistake_is_a_distinct_wrong_answer():
+    mistakes = [10, 19, 21, 22, 23, 24, 56, 100, 480_000]
+    assert len(set(mistakes)) == len(mistakes) and 20 not in mistakes
+    conv_side = {  # the largest side under each mistaken rule
+        "no +1": max(h for h in range(5, 80) if ((h - 1) // 2) ** 2 * 4800 <= 500_000),
+        "no padding": max(h for h in range(5, 80) if ((h - 5) // 2 + 1) ** 2 * 4800 <= 500_000),
+        "padding on one side": max(h for h in range(5, 80) if ((h - 3) // 2 + 1) ** 2 * 4800 <= 500_000),
+        "no input channels": max(h for h in range(5, 200) if ((h - 1) // 2 + 1) ** 2 * 600 <= 500_000),
+    }
+    assert conv_side == {"no +1": 22, "no padding": 24, "padding on one side": 22, "no input channels": 56}
+
+
+def test_corner_region_answer_matches_receptive_region_on_every_unit():
+    model = simple_cnn(first_ks=3)
+    row = receptive_field(model, (1, 28, 28))[4]
+    assert (row.name, row.size, row.stride, row.padding, row.output_size) == ("2.0", 15, 8, 7, 4)
+    regions = [receptive_region(model, (1, 28, 28), layer=4, unit=(u, u))[0] for u in range(row.output_size)]
+    whole = [u for u, rows in enumerate(regions) if rows.stop - rows.start == row.size]
+    assert whole == [1, 2]
+    assert check("ex-ch3-corner-region", slice(whole[0], whole[-1] + 1)).passed
+
+
+def test_rf_reference_walk_agrees_with_receptive_field_on_every_stack():
+    stacks = ch03.rf_stacks()
+    assert len(stacks) == 30
+    kinds = {type(layer) for stack in stacks for layer in stack}
+    assert {nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.ReLU, nn.BatchNorm2d} <= kinds
+    pair_settings = sum(isinstance(layer.kernel_size, tuple) and layer.kernel_size[0] != layer.kernel_size[1]
+                        for stack in stacks for layer in stack if hasattr(layer, "kernel_size"))
+    int_pools = sum(isinstance(layer.kernel_size, int) for stack in stacks for layer in stack
+                    if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)))
+    assert pair_settings >= 5 and int_pools >= 5
+    for stack in stacks:
         row = receptive_field(stack)[-1]
+        expected = tuple(v[0] if isinstance(v, tuple) else v for v in (row.size, row.stride, row.padding))
+        assert rf_params(stack) == expected == ch03.rf_along(ch03._settings_along(stack, 0))
+
+
+def test_rf_function_cannot_wrap_the_library():
+    import course_lib
+    from course_lib.receptive import empirical_receptive_field as erf  # imported before the check runs
+    from course_lib.receptive import receptive_field as rf
+
+    def wraps_receptive_field(model):
+        row = rf(model)[-1]
+        return tuple(v[0] if isinstance(v, tuple) else v for v in (row.size, row.stride, row.padding))
+
+    def wraps_package_receptive_field(model):
+        row = course_lib.receptive_field(model)[-1]
         return row.size, row.stride, row.padding
 
-    def wraps_layer_summary(layers):
-        stack = nn.Sequential(*(nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d) for k, s, p, d in layers))
-        row = layer_summary(stack, (1, 64, 64))[-1]
+    def wraps_layer_summary(model):
+        row = layer_summary(model, (1, 64, 64))[-1]
         return row.rf_size, row.rf_stride, 0
 
-    for fn in (wraps_receptive_field, wraps_layer_summary):
+    def wraps_receptive_region(model):
+        rows, _ = receptive_region(model, (1, 256, 256), layer=-1, unit=(0, 0))
+        return rows.stop - rows.start, 1, 0
+
+    def wraps_empirical_receptive_field(model):
+        rows, _ = erf(model, (1, 256, 256), layer=-1, unit=(0, 0))
+        return rows.stop - rows.start, 1, 0
+
+    def wraps_the_walk(model):
+        from course_lib.layers import layer_spec, receptive_step
+
+        r, jump, pad = (1, 1), (1, 1), (0, 0)
+        for layer in model:
+            r, jump, pad = receptive_step(r, jump, pad, layer_spec("", layer))
+        return r[0], jump[0], pad[0]
+
+    for fn in (wraps_receptive_field, wraps_package_receptive_field, wraps_layer_summary, wraps_receptive_region,
+               wraps_empirical_receptive_field, wraps_the_walk):
         result = check("ex-ch3-rf-function", fn)
-        assert not result.passed and "recurrences yourself" in result.message, result.message
-    assert receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3)))[-1].size == 3  # unpatched again
+        assert not result.passed and "recurrences yourself" in result.message, (fn.__name__, result.message)
+    assert rf(nn.Sequential(nn.Conv2d(1, 1, 3)))[-1].size == 3  # unpatched again
+    assert course_lib.receptive_field(nn.Sequential(nn.MaxPool2d(2)))[-1].stride == 2

@@ -7,26 +7,10 @@ from typing import Any
 
 from torch import nn
 
+from ..layers import layer_spec
 from ..models import simple_cnn
-from ..receptive import receptive_field, receptive_region
-from ..summary import layer_summary
+from ..receptive import receptive_field
 from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register, reject_known_mistakes
-
-
-def _stack(layers) -> nn.Sequential:
-    return nn.Sequential(*(nn.Conv2d(1, 1, k, stride=s) for k, s in layers))
-
-
-def _rf_triple(layers, *, dilation=True, late_r=False, late_p=False, strides=True) -> tuple[int, int, int]:
-    """(r, S, P) of a stack of (kernel_size, stride, padding, dilation), or of a typical mistake."""
-    r, jump, pad = 1, 1, 0
-    for k, s, p, d in layers:
-        span = d * (k - 1) + 1 if dilation else k
-        new_jump = jump * s if strides else 1
-        r += (span - 1) * (new_jump if late_r else jump)
-        pad += p * (new_jump if late_p else jump)
-        jump = new_jump
-    return r, jump, pad
 
 
 @register("ex-ch3-two-stride2")
@@ -73,84 +57,208 @@ def _first_kernel(answer: Any) -> str:
             "(4.6 each), while 5×5 reads only 75 (2.3 each).")
 
 
+# ex-ch3-macs: the largest square input that nn.Conv2d(8, 24, 5, stride=2, padding=2) handles within a budget.
+MACS_BUDGET = 500_000
+MACS_PER_POSITION = 24 * 8 * 5 * 5  # out channels × in channels × kernel taps
+
+
+def macs_at(side: int) -> int:
+    """The multiply-accumulates of nn.Conv2d(8, 24, 5, stride=2, padding=2) on one 8×side×side input."""
+    out = (side + 2 * 2 - 5) // 2 + 1
+    return out * out * MACS_PER_POSITION
+
+
 @register("ex-ch3-macs")
 def _macs(answer: Any) -> str:
-    model = nn.Sequential(nn.Conv2d(8, 24, 5, stride=2, padding=0))
-    expected = layer_summary(model, (8, 27, 27))[0].macs
-    per_position = 24 * 8 * 25
+    expected = max(side for side in range(1, 200) if macs_at(side) <= MACS_BUDGET)
     value = as_int(answer)
-    grid_hints = {
-        14: "14×14 would be the output grid with padding 2 on a 28×28 input; this input is 27×27 and has "
-            "no padding, so the kernel must fit inside it.",
-        13: "13×13 halves 27 and rounds down, but without padding the kernel must fit inside the input: "
-            "count the positions where a 5×5 window starts.",
-        11: "11×11 leaves out the first position: the count of window positions is (27-5)//2 + 1.",
-        27: "That counts the kernel at every INPUT position (27×27). With stride 2 it is applied only at the "
-            "output positions.",
-    }
-    for n, hint in grid_hints.items():
-        if value == n * n * per_position:
-            raise Feedback(hint)
-    if value in (12 * 12 * 24 * 25, 12 * 12 * 8 * 25):
-        raise Feedback("Each output value reads all 8 input channels, so multiply by both channel counts.")
-    if value == 12 * 12 * 24 * 8 * 9:
-        raise Feedback("That is the count for a 3×3 kernel; this layer's kernel is 5×5.")
-    expect_int(answer, expected, "Your count",
-               "Find the output grid first (chapter 1's output-size formula), then count as the section on "
-               "multiply-accumulates does.")
-    return "(27-5)//2 + 1 = 12, so 12×12 positions × 24 channels × 8×5×5 weights = 691,200."
+    reject_known_mistakes(value, {
+        10: "10 is the side of an output grid, not of the input: with stride 2 the output is about half "
+            "as wide as the input. And if your 10×10 applied the kernel at every input position: a "
+            "convolution does its MACs at the positions of its output grid only.",
+        19: "An input of 19 fits, but it is not the largest: the floor in (H + 2p - k)//s + 1 maps more "
+            "than one input size onto the same output grid.",
+        21: "21 gives an 11×11 output grid: 121 positions × 4,800 MACs = 580,800, over the budget.",
+        22: "22 gives an 11×11 output grid, over the budget. Either the output-size formula lost its "
+            "+1 (a 5-tap window fits once on a 5-pixel input), or the padding went on one side only: "
+            "it is added on both, 2p.",
+        23: "23 leaves out the padding: with padding 2, an H-pixel row is H + 4 wide once padded, so "
+            "the output grid is larger than an unpadded count gives.",
+        24: "24 leaves out the padding: with padding 2, an H-pixel row is H + 4 wide once padded, so "
+            "the output grid is larger than an unpadded count gives.",
+        56: "56 counts 24×25 MACs per output position: each output value also reads all 8 input channels.",
+        100: "100 counts 8×25 MACs per output position: every one of the 24 output channels needs its own.",
+        macs_at(expected): f"{macs_at(expected):,} is a number of MACs; the question asks for the input "
+                           "side H.",
+    })
+    if value is not None and value > 1000:
+        raise Feedback(f"{value:,} is far too large for an image side: the question asks for H, the input's "
+                       "height (and width) in pixels, not for a count of MACs.")
+    expect_int(answer, expected, "Your input side",
+               "Find the largest output grid the budget allows, then the largest input that chapter 1's "
+               "output-size formula maps onto it.")
+    return ("4,800 MACs per output position leave room for 104 positions, a 10×10 grid at most. "
+            "(H + 4 - 5)//2 + 1 = 10 for H = 19 and H = 20, and 20×20 costs 480,000 MACs; "
+            "21 would give 11×11, 580,800 MACs.")
 
 
-def _rf_cases() -> list[list[tuple[int, int, int, int]]]:
+# ex-ch3-rf-function: r, S and P of an nn.Sequential, read from its layers' settings.
+def _random_layer(rng: random.Random) -> nn.Module:
+    kind = rng.choices(["conv", "max", "avg", "keep"], weights=[4, 2, 1, 2])[0]
+    square = rng.random() < 0.75
+
+    def pick(values):  # an int, a square pair or a (height, width) pair
+        height = rng.choice(values)
+        if square:
+            return height if rng.random() < 0.5 else (height, height)
+        return height, rng.choice(values)
+
+    if kind == "keep":
+        return rng.choice([nn.ReLU, nn.Identity, nn.Dropout2d, nn.GELU, lambda: nn.BatchNorm2d(1)])()
+    if kind == "conv":
+        return nn.Conv2d(1, 1, pick([1, 2, 3, 5, 7]), stride=pick([1, 2, 3]), padding=pick([0, 1, 2, 3]),
+                         dilation=pick([1, 1, 2, 3]))
+    kernel, stride, padding = pick([2, 3, 4]), rng.choice([None, pick([1, 2, 3])]), pick([0, 1])
+    if kind == "max":
+        return nn.MaxPool2d(kernel, stride=stride, padding=padding, dilation=pick([1, 1, 2]),
+                            ceil_mode=rng.random() < 0.3)
+    return nn.AvgPool2d(kernel, stride=stride, padding=padding, ceil_mode=rng.random() < 0.3)
+
+
+def rf_stacks() -> list[nn.Sequential]:
+    """The stacks the check of ex-ch3-rf-function tries: six written out, then 24 random ones (seeded)."""
+    stacks = [
+        nn.Sequential(nn.Conv2d(1, 8, 5, stride=2, padding=2), nn.ReLU()),
+        nn.Sequential(nn.Conv2d(1, 8, 3, stride=2), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3)),
+        nn.Sequential(nn.Conv2d(1, 4, 3, padding=2, dilation=2), nn.BatchNorm2d(4), nn.ReLU(),
+                      nn.AvgPool2d(3, padding=1)),
+        nn.Sequential(nn.Conv2d(1, 1, 3, stride=2, padding=1), nn.MaxPool2d(3, stride=2, padding=1, dilation=2)),
+        nn.Sequential(nn.Conv2d(1, 1, (3, 5), stride=(2, 1), padding=(1, 2)), nn.MaxPool2d((2, 3), padding=(1, 0)),
+                      nn.Conv2d(1, 1, (5, 1), dilation=(2, 1))),
+        nn.Sequential(nn.AvgPool2d((3, 2), stride=(1, 2)), nn.Conv2d(1, 1, 3, stride=3, padding=3), nn.Identity()),
+    ]
     rng = random.Random(3)
-    cases = [[(5, 2, 2, 1)], [(3, 1, 1, 2)], [(3, 2, 1, 1), (3, 1, 0, 2)],
-             [(5, 2, 2, 1), (3, 2, 1, 1), (3, 2, 1, 1), (3, 2, 1, 1), (3, 2, 1, 1)],
-             [(3, 1, 1, 1), (3, 1, 2, 2), (3, 1, 4, 4)]]
-    cases += [[(rng.choice([1, 2, 3, 5, 7]), rng.choice([1, 2, 3]), rng.choice([0, 1, 2, 3]),
-                rng.choice([1, 1, 2, 3])) for _ in range(rng.randint(1, 6))] for _ in range(20)]
-    return cases
+    stacks += [nn.Sequential(*(_random_layer(rng) for _ in range(rng.randint(1, 7)))) for _ in range(24)]
+    return stacks
+
+
+def _settings_along(model: nn.Sequential, axis: int) -> list[tuple[str, int, int, int, int]]:
+    """(kind, kernel, stride, padding, dilation) of each layer of ``model`` along one axis (0 is the height)."""
+    out = []
+    for layer in model:
+        spec = layer_spec("", layer)
+        kind = ("conv" if isinstance(layer, nn.Conv2d) else
+                "pool" if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)) else "keep")
+        out.append((kind, spec.kernel[axis], spec.stride[axis], spec.padding[axis], spec.dilation[axis]))
+    return out
+
+
+def rf_along(settings, *, dilation=True, pools=True, pool_padding=True, strides=True, late_r=False,
+             late_p=False) -> tuple[int, int, int]:
+    """(r, S, P) of :func:`_settings_along`'s list by the recurrences, or by one of their typical mistakes."""
+    r, jump, pad = 1, 1, 0
+    for kind, k, s, p, d in settings:
+        if kind == "keep" or (kind == "pool" and not pools):
+            continue
+        span = d * (k - 1) + 1 if dilation else k
+        p = p if (pool_padding or kind != "pool") else 0
+        new_jump = jump * s if strides else 1
+        r += (span - 1) * (new_jump if late_r else jump)
+        pad += p * (new_jump if late_p else jump)
+        jump = new_jump
+    return r, jump, pad
+
+
+def _describe(model: nn.Sequential) -> str:
+    parts = []
+    for layer in model:
+        name = type(layer).__name__
+        if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            keys = ("kernel_size", "stride", "padding") + (() if isinstance(layer, nn.AvgPool2d) else ("dilation",))
+            shown = ", ".join(f"{key}={getattr(layer, key)}" for key in keys)
+            parts.append(f"{name}({shown})")
+        else:
+            parts.append(f"{name}()")
+    return "nn.Sequential(" + ", ".join(parts) + ")"
+
+
+RF_FORBIDDEN = (
+    "course_lib.receptive.receptive_field", "course_lib.receptive_field",
+    "course_lib.receptive.receptive_region", "course_lib.receptive_region",
+    "course_lib.receptive.empirical_receptive_field", "course_lib.empirical_receptive_field",
+    "course_lib.summary.layer_summary", "course_lib.layer_summary",
+    "course_lib.receptive._walk", "course_lib.layers.receptive_step", "course_lib.layers.layer_spec",
+)
+_RF_MISTAKES = [
+    (dict(dilation=False), "you used the kernel size where the dilated span d·(k-1)+1 belongs: the taps of a "
+                           "dilated kernel (a MaxPool2d's too) are d units apart"),
+    (dict(pools=False), "you left out the pools: a pool slides a window with a stride as a convolution does, "
+                        "so the same recurrences apply to it"),
+    (dict(pool_padding=False), "you left out a pool's padding: it shifts the pool's windows as a convolution's "
+                               "padding does"),
+    (dict(strides=False), "you ignored the strides: after a stride-s layer, each later tap is s times "
+                          "further apart in the input"),
+    (dict(late_r=True, late_p=True), "you updated S before using it: a layer's taps and padding are "
+                                     "spaced by the effective stride of the layers before it"),
+    (dict(late_r=True), "r grew with the effective stride after the layer; use the one before it"),
+    (dict(late_p=True), "P grew with the effective stride after the layer; use the one before it"),
+]
+
+
+def _raised(model: nn.Sequential, error: Exception) -> Feedback:
+    advice = ""
+    if isinstance(error, AttributeError) and "dilation" in str(error):
+        advice = " An AvgPool2d has no dilation attribute: its taps are next to each other, as with d = 1."
+    elif isinstance(error, AttributeError):
+        advice = (" Layers without a window (activations, BatchNorm2d, Dropout, Identity) keep every position "
+                  "where it is: they change nothing.")
+    elif isinstance(error, TypeError):
+        advice = (" nn.Conv2d stores its settings as (height, width) pairs, but a pool keeps what it was given: "
+                  "an int or a pair.")
+    return Feedback(f"For {_describe(model)} your function raised {type(error).__name__}: "
+                    f"{_short_text(error)}.{advice}")
 
 
 @register("ex-ch3-rf-function")
 def _rf_function(answer: Any) -> str:
     expect_callable(answer)
-    cases = _rf_cases()
-    wanted = []
-    for layers in cases:
-        stack = nn.Sequential(*(nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d) for k, s, p, d in layers))
+    stacks = rf_stacks()
+    cases = []
+    for stack in stacks:  # the answers, worked out before the library is ruled out
         row = receptive_field(stack)[-1]
-        wanted.append((row.size, row.stride, row.padding))
-    with forbidden(("course_lib.receptive._walk", "course_lib.summary.receptive_step"),
-                   "work r, S and P out with the recurrences yourself."):
-        results = [answer(list(layers)) for layers in cases]
-    for layers, expected, result in zip(cases, wanted, results, strict=True):
+        expected = tuple(v[0] if isinstance(v, tuple) else v for v in (row.size, row.stride, row.padding))
+        cases.append((stack, expected, _settings_along(stack, 0), _settings_along(stack, 1)))
+    for stack, expected, height, width in cases:
+        with forbidden(RF_FORBIDDEN, "work r, S and P out from the layers' settings with the recurrences "
+                                     "yourself."):
+            try:
+                result = answer(stack)
+            except (Feedback, NotImplementedError):
+                raise
+            except Exception as error:  # noqa: BLE001  (a bug in the student's function: say where)
+                raise _raised(stack, error) from error
+        where = f"For {_describe(stack)}"
         if as_int(result) is not None:
-            raise Feedback(f"For layers {layers} your function returned the single number {result}; return "
-                           "the tuple (r, S, P).")
+            raise Feedback(f"{where} your function returned the single number {result}; return the tuple "
+                           "(r, S, P).")
         if not isinstance(result, (tuple, list)) or len(result) != 3:
-            raise Feedback(f"For layers {layers} your function returned {type(result).__name__} "
-                           f"{_short(result)}; return a tuple (r, S, P) of three ints.")
+            raise Feedback(f"{where} your function returned {type(result).__name__} {_short(result)}; return "
+                           "a tuple (r, S, P) of three ints.")
         got = tuple(as_int(v) for v in result)
         if None in got:
-            raise Feedback(f"For layers {layers} your function returned {_short(result)}: r, S and P should "
-                           "be whole numbers (ints).")
+            raise Feedback(f"{where} your function returned {_short(result)}: r, S and P should be whole "
+                           "numbers (ints).")
         if got == expected:
             continue
-        mistakes = [
-            (dict(dilation=False), "you used the kernel size where the dilated span d·(k-1)+1 belongs: a "
-                                   "dilated kernel's taps are d units apart"),
-            (dict(strides=False), "you ignored the strides: after a stride-s layer, each later tap is s times "
-                                  "further apart in the input"),
-            (dict(late_r=True, late_p=True), "you updated S before using it: a layer's taps and padding are "
-                                             "spaced by the effective stride of the layers before it"),
-            (dict(late_r=True), "r grew with the effective stride after the layer; use the one before it"),
-            (dict(late_p=True), "P grew with the effective stride after the layer; use the one before it"),
-        ]
-        for kwargs, hint in mistakes:
-            if got == _rf_triple(layers, **kwargs):
-                raise Feedback(f"For {layers} you get {got}, expected {expected}: {hint}.")
-        raise Feedback(f"For layers {layers} you get {got}, expected {expected}.")
-    return f"it agrees with receptive_field on {len(cases)} stacks, with dilation, padding and strides up to 3."
+        for kwargs, hint in _RF_MISTAKES:
+            if got == rf_along(height, **kwargs):
+                raise Feedback(f"{where} you get {got}, expected {expected}: {hint}.")
+        if got == rf_along(width):
+            raise Feedback(f"{where} you get {got}, expected {expected}: that is the width axis. Read the "
+                           "height entry, the first of each (height, width) pair.")
+        raise Feedback(f"{where} you get {got}, expected {expected}.")
+    return (f"it agrees with receptive_field on {len(stacks)} stacks of convolutions, max and average pools and "
+            "shape-keeping layers, with int and pair settings, dilation, padding and strides up to 3.")
 
 
 def _short(value: Any) -> str:
@@ -159,6 +267,14 @@ def _short(value: Any) -> str:
     except Exception:  # noqa: BLE001
         return "(unprintable)"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _short_text(value: Any) -> str:
+    try:
+        text = str(value)
+    except Exception:  # noqa: BLE001
+        return "(unprintable)"
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 @register("ex-ch3-layers-needed")
@@ -190,20 +306,36 @@ def _layers_needed(answer: Any) -> str:
 
 @register("ex-ch3-corner-region")
 def _corner_region(answer: Any) -> str:
-    rows, _ = receptive_region(simple_cnn(first_ks=3), (1, 28, 28), layer=4, unit=(0, 0))
+    row = receptive_field(simple_cnn(first_ks=3), (1, 28, 28))[4]  # layer 2.0
+    n, r, jump, pad = row.output_size, row.size, row.stride, row.padding
+    expected = tuple(u for u in range(n) if u * jump - pad >= 0 and u * jump - pad + r <= 28)
     if not isinstance(answer, slice):
-        raise Feedback(f"Give a Python slice such as slice(3, 10), got {type(answer).__name__}.")
-    if answer.step not in (None, 1):
-        raise Feedback("The region has no holes: leave out the step.")
-    if answer == slice(-7, 8):
-        raise Feedback("The unclipped region starts at u*S - P = -7, but rows before 0 are padding: clip them.")
-    if answer == slice(0, 9):
-        raise Feedback("slice(0, 9) is the region of simple_cnn with its 5×5 first layer; this network's first "
-                       "kernel is 3×3, so r, S and P change from the first layer on.")
-    if answer.start in (None, 0) and answer.stop == rows.stop - 1:
-        raise Feedback("Almost: a slice's stop is exclusive, so it is one past the last row.")
-    if (answer.start or 0) != rows.start or answer.stop != rows.stop:
-        raise Feedback(f"slice({answer.start}, {answer.stop}) is not it. Run the recurrences from r=1, S=1, P=0 "
-                       "through the three convolutions (kernels 3, 3, 3, all stride 2, padding 1); unit 0 starts "
-                       "at 0*S - P.")
-    return "r=15, S=8, P=7: unclipped rows -7 to 7, clipped to the image: slice(0, 8)."
+        raise Feedback(f"Give a Python slice of unit indices such as slice(3, 10), got {type(answer).__name__}.")
+    parts = [None if v is None else as_int(v) for v in (answer.start, answer.stop, answer.step)]
+    if any(p is None and v is not None for p, v in zip(parts, (answer.start, answer.stop, answer.step),
+                                                         strict=True)):
+        raise Feedback("A slice's start, stop and step should be whole numbers (ints) or None.")
+    if parts[2] not in (None, 1):
+        raise Feedback("The units you want form one run, with no gaps: leave out the step.")
+    units = tuple(range(n)[slice(*parts)])
+    if units == expected:
+        return (f"r={r}, S={jump}, P={pad}: unit u sees rows 8u-7 to 8u+7. Unit 0 starts at row -7 and unit 3 "
+                "ends at row 31, past the image; units 1 and 2 (rows 1-15 and 9-23) see all 15 rows: slice(1, 3).")
+    if parts[1] is not None and parts[1] > n:
+        raise Feedback(f"Layer 2.0's output grid has only {n} rows of units (28 → 14 → 7 → 4), so a stop of "
+                       f"{parts[1]} runs past it. Is that another layer's grid?")
+    reject_known_mistakes(units, {
+        (0, 1): "You left out the effective padding P: unit u's field starts at row u·S - P, not u·S.",
+        (1, 2, 3): "The last unit's field runs past the bottom of the image: check its last row, "
+                   "u·S - P + r - 1, as well as its first.",
+        (0, 1, 2): "The first unit's field starts above the image: check its first row, u·S - P, as well as "
+                   "its last.",
+        (0, 1, 2, 3): "Not every unit: the padding puts some fields partly outside the image. Check each "
+                      "unit's first and last row.",
+        (1,): "Almost: a slice's stop is exclusive, so it is one past the last unit.",
+        (): "An empty slice says no unit sees its whole field, but some do. Check r: each layer adds "
+            "(k-1) times the effective stride of the layers before it.",
+    })
+    raise Feedback(f"Units {list(units)} are not it. Run the recurrences from r=1, S=1, P=0 through the three "
+                   "convolutions (kernels 3, 3, 3, all stride 2, padding 1), then find the units whose first row "
+                   "is at least 0 and whose last row is at most 27.")
