@@ -50,7 +50,7 @@ def test_right_answers_pass(label, answer):
     ("ex-ch5-bn-params", 260.0, "use int(...) or //"),
     ("ex-ch5-bn-params", "260", "whole number"),
     ("ex-ch5-running-var", 27, "biased variance 5.25"),
-    ("ex-ch5-running-var", 15, "one more step"),
+    ("ex-ch5-running-var", 15, "Check the value after your last step against 5"),
     ("ex-ch5-running-var", 1, "10% of the way"),
     ("ex-ch5-running-var", 20, "step by step"),
     ("ex-ch5-running-var", 1.5, "whole number of steps"),
@@ -69,6 +69,16 @@ def test_right_answers_pass(label, answer):
     ("ex-ch5-layer-norm", lambda x, eps: x - x.mean((1, 2, 3), keepdim=True), "variance 1"),
     ("ex-ch5-layer-norm", lambda x, eps: x.mean(), "input's shape"),
     ("ex-ch5-layer-norm", lambda x, eps: _layer_norm(x, 1e-5), "use the eps argument"),
+    ("ex-ch5-layer-norm", lambda x, eps: (x - x.mean((1, 2, 3), keepdim=True))
+     / (x.std((1, 2, 3), keepdim=True, unbiased=False) + eps), "eps goes inside the square root"),
+    ("ex-ch5-layer-norm", lambda x, eps: torch.native_layer_norm(x, x.shape[1:], None, None, eps)[0],
+     "write the normalization yourself"),
+    ("ex-ch5-layer-norm", lambda x, eps: torch.ops.aten.layer_norm(x, list(x.shape[1:]), None, None, eps),
+     "write the normalization yourself"),
+    ("ex-ch5-layer-norm", lambda x, eps: torch.ops.aten.layer_norm.default(x, list(x.shape[1:]), None, None, eps),
+     "write the normalization yourself"),
+    ("ex-ch5-layer-norm", lambda x, eps: torch.ops.aten.native_layer_norm(x, list(x.shape[1:]), None, None, eps)[0],
+     "write the normalization yourself"),
     ("ex-ch5-layer-norm", lambda x, eps: F.layer_norm(x, x.shape[1:], eps=eps), "write the normalization yourself"),
     ("ex-ch5-layer-norm", lambda x, eps: F.group_norm(x, 1, eps=eps), "write the normalization yourself"),
     ("ex-ch5-layer-norm", lambda x, eps: F.batch_norm(x.reshape(1, x.shape[0], -1), None, None, training=True,
@@ -83,6 +93,21 @@ def test_right_answers_pass(label, answer):
 def test_common_mistakes_get_specific_hints(label, answer, hint):
     result = check(label, answer)
     assert not result.passed and hint in result.message, result.message
+
+
+def test_running_var_hint_for_one_step_short_does_not_give_the_count_away():
+    message = check("ex-ch5-running-var", 15).message
+    assert "one more" not in message and "16" not in message, message
+
+
+def test_layer_norm_check_restores_the_functions_it_refuses():
+    x = torch.randn(2, 3, 4, 4)
+    expected = F.layer_norm(x, x.shape[1:])
+    check("ex-ch5-layer-norm", _layer_norm)
+    torch.testing.assert_close(torch.native_layer_norm(x, x.shape[1:], None, None, 1e-5)[0], expected)
+    torch.testing.assert_close(torch.ops.aten.layer_norm(x, list(x.shape[1:])), expected)
+    torch.testing.assert_close(torch.ops.aten.layer_norm.default(x, list(x.shape[1:])), expected)
+    torch.testing.assert_close(F.layer_norm(x, x.shape[1:]), expected)
 
 
 def test_fold_bn_is_checked_without_a_conv_bias_and_with_another_eps():

@@ -37,3 +37,14 @@ def test_forbidden_restores_every_function_afterwards_even_after_an_error():
 def test_forbidden_leaves_other_functions_alone():
     with forbidden(("torch.nn.functional.unfold",), "x"):
         assert F.pad(_X, (1, 1, 1, 1)).shape == (1, 1, 6, 6)
+
+
+def test_forbidden_refuses_a_torch_ops_operator_and_its_overloads_and_restores_them():
+    expected = F.layer_norm(_X, _X.shape[1:])
+    with forbidden(("torch.ops.aten.layer_norm",), "no layer norm."):
+        for call in (lambda: torch.ops.aten.layer_norm(_X, [1, 4, 4]),
+                     lambda: torch.ops.aten.layer_norm.default(_X, [1, 4, 4])):
+            with pytest.raises(Feedback, match=r"torch\.ops\.aten\.layer_norm, which this exercise rules out"):
+                call()
+    torch.testing.assert_close(torch.ops.aten.layer_norm(_X, [1, 4, 4]), expected)
+    torch.testing.assert_close(torch.ops.aten.layer_norm.default(_X, [1, 4, 4]), expected)

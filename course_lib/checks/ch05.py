@@ -64,7 +64,8 @@ def _running_var(answer: Any) -> str:
         _steps_above(5.0, biased): "With the biased variance 5.25 the estimate would creep towards 5.25 and "
                                    f"take {value} steps. The running estimate stores the unbiased variance, "
                                    "divided by n - 1.",
-        expected - 1: f"After {value} steps the running variance is still just below 5; one more step.",
+        expected - 1: "Check the value after your last step against 5: the question asks for the first "
+                      "step after which the running variance exceeds 5.",
         1: "One step moves the estimate only 10% of the way (momentum 0.1) from 1 towards the "
            "batch's variance.",
     })
@@ -82,8 +83,10 @@ def _layer_norm(fn: Any) -> str:
     x = x * torch.linspace(0.5, 2.0, 6).view(6, 1, 1, 1)  # images of different scales
     refs = {eps: F.layer_norm(x, x.shape[1:], eps=eps) for eps in (1e-5, 0.5)}
     outs = {}
-    with forbidden(("torch.nn.functional.layer_norm", "torch.layer_norm", "torch.nn.functional.group_norm",
-                    "torch.group_norm", "torch.nn.functional.batch_norm", "torch.batch_norm",
+    with forbidden(("torch.nn.functional.layer_norm", "torch.layer_norm", "torch.native_layer_norm",
+                    "torch.ops.aten.layer_norm", "torch.ops.aten.native_layer_norm",
+                    "torch.nn.functional.group_norm", "torch.group_norm", "torch.native_group_norm",
+                    "torch.nn.functional.batch_norm", "torch.batch_norm", "torch.native_batch_norm",
                     "torch.nn.functional.instance_norm", "torch.instance_norm"),
                    "write the normalization yourself, with mean and var (PyTorch's normalization "
                    "functions are what the check compares with)."):
@@ -102,6 +105,11 @@ def _layer_norm(fn: Any) -> str:
         other = outs[0.5]
         if not (isinstance(other, torch.Tensor) and other.shape == x.shape
                 and torch.allclose(other, refs[0.5], atol=1e-4)):
+            if isinstance(other, torch.Tensor) and other.shape == x.shape:
+                std = x.std((1, 2, 3), keepdim=True, unbiased=False)
+                if torch.allclose(other, (x - x.mean((1, 2, 3), keepdim=True)) / (std + 0.5), atol=1e-4):
+                    raise Feedback("Close: eps goes inside the square root, added to the variance: "
+                                   "divide by sqrt(var + eps), not by std + eps.")
             raise Feedback("Right for eps = 1e-5, but not for eps = 0.5: use the eps argument.")
         return ("each image is normalized on its own over (C, H, W), dims (1, 2, 3), so its output "
                 "does not depend on the other images of the batch.")

@@ -295,7 +295,8 @@ def forbidden(targets: tuple[str, ...], why: str) -> Iterator[None]:
 
     The dotted name is patched, and a target written in Python also has its code swapped for
     the refusal, so a name the student imported earlier (``from torch.nn.functional import
-    unfold``) refuses too.
+    unfold``) refuses too. A ``torch.ops`` operator (``"torch.ops.aten.layer_norm"``) refuses
+    through its overloads as well (``torch.ops.aten.layer_norm.default``).
     """
     from unittest import mock
 
@@ -314,7 +315,12 @@ def forbidden(targets: tuple[str, ...], why: str) -> Iterator[None]:
                     _REFUSALS[shown] = why
                     swapped.append((function, function.__code__))
                     function.__code__ = _refusal_code(shown)
-                stack.enter_context(mock.patch(target, refusal(shown)))
+                refuse = refusal(shown)
+                overloads = getattr(function, "overloads", None)  # a torch.ops operator packet
+                if callable(overloads) and not isinstance(function, types.FunctionType):
+                    for overload in overloads():
+                        setattr(refuse, overload, refuse)
+                stack.enter_context(mock.patch(target, refuse))
             yield
     finally:
         for function, code in reversed(swapped):
@@ -326,12 +332,11 @@ _REFUSALS: dict[str, str] = {}
 
 
 def _resolve(target: str) -> Any:
-    import importlib
+    import pkgutil
 
-    module_name, _, attribute = target.rpartition(".")
-    try:
-        return getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError):
+    try:  # resolves attributes of non-module objects too, such as torch.ops.aten.layer_norm
+        return pkgutil.resolve_name(target)
+    except (ImportError, AttributeError, ValueError):
         return None
 
 
