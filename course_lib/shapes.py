@@ -55,8 +55,8 @@ def same_padding(ks: int, dilation: int = 1) -> int:
     total = dilation * (ks - 1)
     if total % 2:
         raise ValueError(
-            f"ks={ks} with dilation={dilation} needs {total} pixels of padding in all, "
-            f"which cannot be split evenly: an even kernel needs {total // 2} pixel(s) on one side "
-            f"and {total // 2 + 1} on the other; use an odd ks, or pad asymmetrically with F.pad"
+            f"ks={ks} with dilation={dilation} needs {total} pixels of padding in all, an odd number "
+            f"that cannot be split evenly between the two sides (dilation*(ks-1) is odd); use an odd ks, "
+            f"or pad asymmetrically with F.pad"
         )
     return total // 2

@@ -54,8 +54,15 @@ def test_same_padding_is_ks_floordiv_2_without_dilation(ks):
 @pytest.mark.parametrize("ks", [2, 4, 6])
 def test_same_padding_rejects_even_kernels_with_explanation(ks):
     with pytest.raises(ValueError, match=rf"ks={ks} with dilation=1 needs {ks - 1} pixels of padding.*cannot "
-                                         r"be split evenly.*one side.*other"):
+                                         r"be split evenly between the two sides"):
         same_padding(ks)
+
+
+def test_same_padding_error_does_not_split_the_padding_for_the_student():
+    # ex-ch1-same-padding asks for that split (F.pad's 4-tuple): the error names only the total
+    with pytest.raises(ValueError) as err:
+        same_padding(4, dilation=3)
+    assert "9 pixels" in str(err.value) and "4 " not in str(err.value).split("needs")[1]
 
 
 def test_even_kernel_with_even_dilation_is_fine():

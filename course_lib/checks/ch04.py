@@ -56,16 +56,17 @@ def _warmup_steps(answer: Any) -> str:
 def _torch_final_lr(answer: Any) -> str:
     value = as_number(answer, "Your final_div_factor")
     reject_known_mistakes(value, {
-        1e5: "1e5 would be right if OneCycleLR divided max_lr by final_div_factor, but it divides "
+        1e6: "1e6 would be right if OneCycleLR divided max_lr by final_div_factor, but it divides "
              "the *starting* rate, max_lr/div_factor.",
-        1e6: "The starting rate is already div_factor times smaller than max_lr, so the last "
+        2e7: "The starting rate is already div_factor times smaller than max_lr, so the last "
              "division needs a smaller factor, not a larger one.",
+        1e4: "1e4 is PyTorch's default final_div_factor; with div_factor=20 it ends at max_lr/2e5, "
+             "not at max_lr/1e6.",
     }, rel=0.001)
-    expect_close(answer, 1e5 / 10, "Your final_div_factor",
+    expect_close(answer, 1e6 / 20, "Your final_div_factor",
                  hint="Reread the 'final rate' row of the table in 'The 1cycle schedule': which rate does "
                       "final_div_factor divide?")
-    return ("1e4: the last rate is max_lr/div_factor/final_div_factor = 0.01/10/1e4 = 1e-7 = max_lr/1e5, "
-            "fastai's default.")
+    return "5e4: the last rate is max_lr/div_factor/final_div_factor = 0.01/20/5e4 = 1e-8 = max_lr/1e6."
 
 
 @register("ex-ch4-one-cycle-lr")
