@@ -44,8 +44,9 @@ def covered_pixels(ks: int, stride: int, dilation: int, step: int, m: int) -> se
 def plot_conv_grid(n: int = 5, ks: int = 3, stride: int = 1, padding: int = 0, dilation: int = 1, step: int = 0):
     """A still figure: the padded input, the pixels the kernel covers at output ``step``, and the output grid.
 
-    Padding cells are grey and dotted, the kernel's pixels blue, and the output cell being
-    computed orange: the frame ``step`` of :func:`conv_animation`, drawn by the same code and
+    Padding cells are light grey, the input light blue, the kernel's pixels dark blue, and on the
+    output grid the cell being computed dark orange, the cells already computed light orange and
+    those not yet computed pale cream: the frame ``step`` of :func:`conv_animation`, drawn by the same code and
     shown as a matplotlib figure, which the function returns.
 
     Taught in: chapters/01_convolutions_and_shapes
@@ -150,8 +151,9 @@ def conv_animation(n: int = 5, ks: int = 3, stride: int = 1, padding: int = 0, d
     """Animate a ``ks``×``ks`` kernel sliding over an ``n``×``n`` input, one frame per output pixel.
 
     Works for any kernel size, stride, padding and dilation whose picture fits (a padded input
-    of at most 16 pixels). Blue cells are the input pixels the kernel covers, dotted grey cells
-    padding, the orange cell the output being computed. The frames are stored as a looping GIF,
+    of at most 16 pixels). Dark blue cells are the input pixels the kernel covers, light grey cells
+    padding; on the output grid the dark orange cell is being computed, light orange cells are
+    done and pale cream cells are not computed yet. The frames are stored as a looping GIF,
     so the animation plays in a notebook, on the course website, and offline.
 
     Taught in: chapters/01_convolutions_and_shapes

@@ -17,6 +17,16 @@ def loop_conv(img, k):
                         for i in range(img.shape[0] - kh + 1)])
 
 
+def unfold_conv(img, k):
+    patches = torch.nn.functional.unfold(img[None, None], tuple(k.shape))[0]  # (kH*kW, L)
+    return (k.reshape(1, -1) @ patches).reshape(img.shape[0] - k.shape[0] + 1, img.shape[1] - k.shape[1] + 1)
+
+
+def im2col_conv(img, k):
+    patches = torch._C._nn.im2col(img[None, None], tuple(k.shape), (1, 1), (0, 0), (1, 1))[0]
+    return (k.reshape(1, -1) @ patches).reshape(img.shape[0] - k.shape[0] + 1, img.shape[1] - k.shape[1] + 1)
+
+
 @pytest.mark.parametrize(
     ("label", "answer"),
     [
@@ -33,6 +43,8 @@ def loop_conv(img, k):
         ("ex-ch1-diagonal-kernel", [[-1, 0, 1], [0, 0, 0], [1, 0, -1]]),
         ("ex-ch1-diagonal-kernel", torch.tensor([[0.0, 0.0, 0.0], [0.0, 1.0, -1.0], [0.0, -1.0, 1.0]])),
         ("ex-ch1-diagonal-kernel", np.array([[1, -1, 0], [-1, 1, 0], [0, 0, 0]])),
+        ("ex-ch1-diagonal-kernel", 1e-5 * torch.tensor([[1.0, 0.0, -1.0], [0.0, 0.0, 0.0], [-1.0, 0.0, 1.0]])),
+        ("ex-ch1-diagonal-kernel", 1e4 * torch.tensor([[1.0, 0.0, -1.0], [0.0, 0.0, 0.0], [-1.0, 0.0, 1.0]])),
         ("ex-ch1-stride-chain", [18, 8, 3, 1]),
         ("ex-ch1-stride-chain", (18, 8, 3, 1)),
         ("ex-ch1-stride-chain", torch.tensor([18, 8, 3, 1])),
@@ -121,6 +133,8 @@ def test_loop_convolution_passes():
          "this exercise rules out"),
         ("ex-ch1-conv-by-hand", lambda img, k: torch.conv2d(img[None, None], k[None, None])[0, 0],
          "this exercise rules out"),
+        ("ex-ch1-conv-by-hand", unfold_conv, "called F.unfold, which this exercise rules out"),
+        ("ex-ch1-conv-by-hand", im2col_conv, "this exercise rules out"),
         ("ex-ch1-conv-by-hand",
          lambda img, k: torch.nn.Conv2d(1, 1, tuple(k.shape), bias=False)(img[None, None])[0, 0],
          "this exercise rules out"),
@@ -147,6 +161,19 @@ def test_the_diagonal_hint_is_right_that_straight_edge_kernels_fail():
     for turns in range(4):
         result = check("ex-ch1-diagonal-kernel", torch.rot90(top, turns, dims=(0, 1)))
         assert result.status == "wrong" and "edge" in result.message
+
+
+def test_an_unfold_imported_before_the_check_is_refused_too():
+    from torch.nn.functional import unfold
+
+    def answer(img, k):
+        patches = unfold(img[None, None], tuple(k.shape))[0]
+        return (k.reshape(1, -1) @ patches).reshape(img.shape[0] - k.shape[0] + 1, -1)
+
+    assert unfold_conv(torch.ones(4, 4), torch.ones(2, 2)).shape == (3, 3)  # the answer itself works
+    result = check("ex-ch1-conv-by-hand", answer)
+    assert result.status == "wrong" and "F.unfold" in result.message, result.message
+    assert torch.nn.functional.unfold(torch.ones(1, 1, 3, 3), 2).shape == (1, 4, 4)  # restored afterwards
 
 
 def test_the_conv_check_restores_pytorchs_convolution():
