@@ -42,11 +42,11 @@ def conv_output_size(n: int, ks: int, stride: int = 1, padding: int = 0, dilatio
 def same_padding(ks: int, dilation: int = 1) -> int:
     """Padding that keeps the spatial size of a stride-1 convolution.
 
-    For an odd kernel the answer is ``dilation*(ks-1)//2`` on each side,
-    which is ``ks//2`` without dilation. An even kernel (with an odd span)
-    would need one pixel more on one side than on the other, which
-    ``nn.Conv2d``'s symmetric ``padding`` cannot express, so it raises a
-    ``ValueError`` saying so.
+    The answer is ``dilation*(ks-1)//2`` on each side, which is ``ks//2``
+    for an odd kernel without dilation. When ``dilation*(ks-1)`` is odd (an
+    even kernel with an odd dilation) one side would need one pixel more
+    than the other, which ``nn.Conv2d``'s symmetric ``padding`` cannot
+    express, so it raises a ``ValueError`` saying so.
 
     Taught in: chapters/01_convolutions_and_shapes
     """

@@ -33,9 +33,9 @@ def im2col_conv(img, k):
         ("ex-ch1-output-size", 8),
         ("ex-ch1-output-size", torch.tensor(8)),
         ("ex-ch1-output-size", np.int64(8)),
-        ("ex-ch1-same-padding", (4, 5, 4, 5)),
-        ("ex-ch1-same-padding", [4, 5, 4, 5]),
-        ("ex-ch1-same-padding", torch.tensor([4, 5, 4, 5])),
+        ("ex-ch1-same-padding", (4, 4, 4, 5)),
+        ("ex-ch1-same-padding", [4, 4, 4, 5]),
+        ("ex-ch1-same-padding", torch.tensor([4, 4, 4, 5])),
         ("ex-ch1-weight-shape", ((10, 4, 5, 3), 610)),
         ("ex-ch1-weight-shape", [[10, 4, 5, 3], 610]),
         ("ex-ch1-weight-shape", (torch.Size([10, 4, 5, 3]), torch.tensor(610))),
@@ -71,20 +71,23 @@ def test_loop_convolution_passes():
         ("ex-ch1-output-size", 8.25, "floor division"),
         ("ex-ch1-output-size", 8.0, "floor division"),
         ("ex-ch1-output-size", "8", "whole number"),
-        ("ex-ch1-same-padding", (5, 4, 5, 4), "puts the extra pixel before"),
-        ("ex-ch1-same-padding", (1, 2, 1, 2), "undilated 4×4 kernel"),
-        ("ex-ch1-same-padding", (4, 4, 5, 5), "(left, right, top, bottom)"),
-        ("ex-ch1-same-padding", (4, 5, 5, 4), "The totals are right"),
-        ("ex-ch1-same-padding", (6, 6, 6, 6), "dilation*ks"),
-        ("ex-ch1-same-padding", (4, 4, 4, 4), "come out 27×27"),
-        ("ex-ch1-same-padding", (5, 5, 5, 5), "come out 29×29"),
-        ("ex-ch1-same-padding", (0, 0, 4, 5), "come out 28×19"),
+        ("ex-ch1-same-padding", (4, 4, 5, 4), "puts the height's extra pixel before"),
+        ("ex-ch1-same-padding", (4, 5, 4, 4), "(left, right, top, bottom)"),
+        ("ex-ch1-same-padding", (4, 5, 4, 5), "the height's padding on both axes"),
+        ("ex-ch1-same-padding", (6, 6, 3, 3), "swapped the dilations"),
+        ("ex-ch1-same-padding", (1, 2, 1, 2), "undilated 4×4 or 4×5 kernel"),
+        ("ex-ch1-same-padding", (2, 2, 1, 2), "undilated 4×4 or 4×5 kernel"),
+        ("ex-ch1-same-padding", (3, 5, 4, 5), "The totals are right"),
+        ("ex-ch1-same-padding", (5, 5, 6, 6), "dilation*ks"),
+        ("ex-ch1-same-padding", (4, 4, 4, 4), "come out 27×28"),
+        ("ex-ch1-same-padding", (5, 5, 5, 5), "come out 29×30"),
+        ("ex-ch1-same-padding", (0, 0, 4, 5), "come out 28×20"),
         ("ex-ch1-same-padding", (-1, 0, 0, 0), "Negative padding"),
         ("ex-ch1-same-padding", 4.5, "single number"),
         ("ex-ch1-same-padding", 9, "single number"),
         ("ex-ch1-same-padding", (4.5, 4.5, 4.5, 4.5), "use // rather than /"),
         ("ex-ch1-same-padding", (4, 5), "you gave 2"),
-        ("ex-ch1-same-padding", "4, 5, 4, 5", "string"),
+        ("ex-ch1-same-padding", "4, 4, 4, 5", "string"),
         ("ex-ch1-same-padding", {"left": 4}, "whole number"),
         ("ex-ch1-weight-shape", ((4, 10, 5, 3), 610), "output channels first"),
         ("ex-ch1-weight-shape", ((10, 3, 5, 3), 460), "4-channel image"),
@@ -147,11 +150,11 @@ def test_wrong_answers_get_a_specific_hint(label, answer, hint):
 
 
 def test_the_padding_answer_is_what_padding_same_does_for_the_dilated_kernel():
-    x, w = torch.randn(1, 1, 28, 28), torch.randn(1, 1, 4, 4)
-    padded = torch.nn.functional.conv2d(torch.nn.functional.pad(x, (4, 5, 4, 5)), w, dilation=3)
+    x, w = torch.randn(1, 1, 28, 28), torch.randn(1, 1, 4, 5)
+    padded = torch.nn.functional.conv2d(torch.nn.functional.pad(x, (4, 4, 4, 5)), w, dilation=(3, 2))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        same = torch.nn.functional.conv2d(x, w, dilation=3, padding="same")
+        same = torch.nn.functional.conv2d(x, w, dilation=(3, 2), padding="same")
     assert padded.shape[-2:] == (28, 28)
     torch.testing.assert_close(padded, same)
 
@@ -174,6 +177,27 @@ def test_an_unfold_imported_before_the_check_is_refused_too():
     result = check("ex-ch1-conv-by-hand", answer)
     assert result.status == "wrong" and "F.unfold" in result.message, result.message
     assert torch.nn.functional.unfold(torch.ones(1, 1, 3, 3), 2).shape == (1, 4, 4)  # restored afterwards
+
+
+def test_a_conv2d_imported_before_the_check_is_refused_and_restored():
+    namespace = {}
+    exec("from torch.nn.functional import conv2d\n"
+         "def answer(img, k):\n"
+         "    return conv2d(img[None, None], k[None, None])[0, 0]\n", namespace)
+    result = check("ex-ch1-conv-by-hand", namespace["answer"])
+    assert result.status == "wrong" and "called F.conv2d" in result.message, result.message
+    assert namespace["conv2d"] is torch.nn.functional.conv2d  # the student's name is given back
+
+
+def test_forbidden_leaves_other_names_in_the_namespace_alone():
+    from course_lib.checks.core import Feedback, forbidden
+
+    namespace = {"conv": torch.conv2d, "other": torch.relu, "n": 3}
+    with forbidden(("torch.conv2d",), "no", namespace=namespace):
+        assert namespace["other"] is torch.relu and namespace["n"] == 3
+        with pytest.raises(Feedback, match="called torch.conv2d"):
+            namespace["conv"](torch.ones(1, 1, 2, 2), torch.ones(1, 1, 1, 1))
+    assert namespace == {"conv": torch.conv2d, "other": torch.relu, "n": 3}
 
 
 def test_the_conv_check_restores_pytorchs_convolution():

@@ -86,7 +86,7 @@ def test_right_answers_pass(label, answer):
         ("ex-ch6-channel-distance", (3136.0, 4), "//"),
         ("ex-ch6-channel-distance", (4, 3136), "Swapped"),
         ("ex-ch6-channel-distance", (3136, 128), "next to each other"),
-        ("ex-ch6-unfold-shape", (8, 49, 144), "transposed layout, one row per patch"),
+        ("ex-ch6-unfold-shape", (8, 49, 144), "stacks the batch, (N·L, kH·kW·C + 1))"),
         ("ex-ch6-unfold-shape", (8, 144, 196), "196 counts the input pixels"),
         ("ex-ch6-unfold-shape", (8, 9, 49), "C·k·k = 144"),
     ],

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_1 = ROOT / "chapters" / "01_convolutions_and_shapes.ipynb"
 RIGHT = {
     "ex-ch1-output-size": ("output_size_answer = None", "output_size_answer = 8"),
-    "ex-ch1-same-padding": ("dilated_padding_answer = None", "dilated_padding_answer = (4, 5, 4, 5)"),
+    "ex-ch1-same-padding": ("dilated_padding_answer = None", "dilated_padding_answer = (4, 4, 4, 5)"),
     "ex-ch1-weight-shape": ("weight_shape_answer = None", "weight_shape_answer = ((10, 4, 5, 3), 610)"),
     "ex-ch1-diagonal-kernel": ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),
     "ex-ch1-stride-chain": ("stride_chain_answer = None", "stride_chain_answer = [18, 8, 3, 1]"),

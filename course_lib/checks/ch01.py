@@ -57,38 +57,47 @@ def _output_size(answer: Any) -> str:
 def _same_padding(answer: Any) -> str:
     what = "a tuple of four ints (left, right, top, bottom), as F.pad takes it"
     if isinstance(answer, float) or as_int(answer) is not None:
-        raise Feedback("You gave a single number, but an even span cannot be padded equally on both "
-                       f"sides. Give {what}.")
+        raise Feedback("You gave a single number, but the two axes need different padding, and the height "
+                       f"cannot be padded equally on both sides. Give {what}.")
     pad = _int_tuple(answer, what)
     if len(pad) != 4:
         raise Feedback(f"F.pad on an image takes four numbers, (left, right, top, bottom); you gave {len(pad)}.")
     if min(pad) < 0:
         raise Feedback("Negative padding crops the image; every entry should be 0 or more.")
-    ks, dilation, n = 4, 3, 28
-    span = dilation * (ks - 1) + 1
-    expected = (4, 5, 4, 5)
-    if pad == expected:
-        return ("the dilated 4×4 kernel spans 3*(4-1)+1 = 10 pixels, so each axis needs 9 extra pixels, "
-                "which cannot be split evenly: 4 before and 5 after, as padding='same' does.")
-    if pad == (5, 4, 5, 4):
-        raise Feedback("That keeps the size, but it puts the extra pixel before (left and top); "
-                       "padding='same' puts it after, on the right and at the bottom.")
-    if pad == (1, 2, 1, 2):
-        raise Feedback("(1, 2, 1, 2) is right for an undilated 4×4 kernel. A dilation of 3 spreads the "
-                       "same weights 3 pixels apart: how many pixels does the kernel span now?")
-    if pad in ((4, 4, 5, 5), (5, 5, 4, 4)):
-        raise Feedback("F.pad's order is (left, right, top, bottom): the first two numbers pad the width, "
-                       "the last two the height, and both axes need the same padding here.")
-    if pad[0] + pad[1] == pad[2] + pad[3] == span - 1:
-        raise Feedback("The totals are right, but left/right and top/bottom should each split them the "
-                       "same way: padding='same' puts the extra pixel after (right, bottom).")
-    if pad[0] + pad[1] == dilation * ks:
-        raise Feedback(f"Your padding adds {dilation * ks} = dilation*ks pixels per axis. A dilated kernel "
-                       "spans dilation*(ks-1)+1 pixels, since the gaps are only between its weights.")
-    width = n + pad[0] + pad[1] - span + 1
-    height = n + pad[2] + pad[3] - span + 1
-    raise Feedback(f"With this padding a {n}×{n} input would come out {height}×{width}, not {n}×{n}: "
-                   "count the pixels the dilated kernel spans, then how many extra pixels keep the size.")
+    (kh, kw), (dh, dw), n = (4, 5), (3, 2), 28
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1  # 10 rows, 9 columns
+    if pad == (4, 4, 4, 5):
+        return ("across, the 5-wide kernel with dilation 2 spans 2*(5-1)+1 = 9 columns, so the width needs "
+                "8 extra pixels, 4 on each side; down, the 4-high kernel with dilation 3 spans "
+                "3*(4-1)+1 = 10 rows, so the height needs 9, which cannot be split evenly: 4 above and "
+                "5 below, as padding='same' does.")
+    if pad == (4, 4, 5, 4):
+        raise Feedback("That keeps the size, but it puts the height's extra pixel before (at the top); "
+                       "padding='same' puts it after, at the bottom.")
+    if pad == (4, 5, 4, 4):
+        raise Feedback("F.pad's order is (left, right, top, bottom): the first two numbers pad the width "
+                       "(the 5-wide kernel with dilation 2), the last two the height (4 high, dilation 3).")
+    if pad == (4, 5, 4, 5):
+        raise Feedback("That is the height's padding on both axes. The width has its own kernel size and "
+                       "dilation (5 wide, dilation 2): how many columns does the kernel span?")
+    if pad == (6, 6, 3, 3):
+        raise Feedback("You swapped the dilations. Like kernel_size=(4, 5), dilation=(3, 2) lists the "
+                       "height first: 3 between rows, 2 between columns.")
+    if pad in ((1, 2, 1, 2), (2, 2, 1, 2)):
+        raise Feedback(f"{pad} is right for an undilated 4×4 or 4×5 kernel. The dilation spreads the "
+                       "same weights apart: how many rows and columns does the kernel span now?")
+    if pad[0] + pad[1] == span_w - 1 and pad[2] + pad[3] == span_h - 1:
+        raise Feedback("The totals are right, but split each axis as padding='same' does: equally when "
+                       "the total is even, and otherwise with the extra pixel after (right, bottom).")
+    if (pad[0] + pad[1], pad[2] + pad[3]) == (dw * kw, dh * kh):
+        raise Feedback(f"Your padding adds dilation*ks pixels per axis ({dw * kw} across, {dh * kh} down). "
+                       "A dilated kernel spans dilation*(ks-1)+1 pixels, since the gaps are only between "
+                       "its weights.")
+    width = n + pad[0] + pad[1] - span_w + 1
+    height = n + pad[2] + pad[3] - span_h + 1
+    raise Feedback(f"With this padding a {n}×{n} input would come out {height}×{width} (height×width), "
+                   f"not {n}×{n}: count the rows and the columns the dilated kernel spans, then how many "
+                   "extra pixels keep each size.")
 
 
 @register("ex-ch1-weight-shape")
@@ -190,11 +199,11 @@ def _conv_by_hand(answer: Any) -> str:
         img, kernel = torch.randn(h, w, generator=gen), torch.randn(kh, kw, generator=gen)
         expected = F.conv2d(img[None, None], kernel[None, None])[0, 0]
         flipped = F.conv2d(img[None, None], kernel.flip(0, 1)[None, None])[0, 0]
-        with forbidden(("torch.conv2d", "torch.nn.functional.conv2d", "torch.convolution",
+        with forbidden(("torch.nn.functional.conv2d", "torch.conv2d", "torch.convolution",
                         "torch.nn.functional.unfold", "torch._C._nn.im2col"),
                        "compute the convolution yourself (nn.Conv2d calls it too, and F.unfold "
                        "would hand you the patches): loop over the output positions and take the "
-                       "weighted sums."):
+                       "weighted sums.", namespace=getattr(answer, "__globals__", None)):
             got = answer(img.clone(), kernel.clone())
         got = torch.as_tensor(got, dtype=torch.float32)
         if got.shape != expected.shape:

@@ -131,8 +131,9 @@ def _channel_distance(answer: Any) -> str:
 def _unfold_shape(answer: Any) -> str:
     got = _int_tuple(answer, 3, "the shape")
     reject_known_mistakes(got, {
-        (8, 49, 144): "That is a transposed layout, one row per patch, like conv2d_matmul's patch "
-                      "matrix; F.unfold puts the patch values first: (N, C·k·k, L).",
+        (8, 49, 144): "That is a transposed layout, one row per patch (conv2d_matmul's patch matrix "
+                      "also has a row per patch, but stacks the batch, (N·L, kH·kW·C + 1)); F.unfold "
+                      "puts the patch values first: (N, C·k·k, L).",
         (8, 144, 196): "196 counts the input pixels. L counts output pixels, and stride 2 shrinks each side.",
     })
     if got == (8, 9, 49) or got == (8, 16, 49):

@@ -285,7 +285,7 @@ def expect_callable(answer: Any) -> Any:
 
 
 @contextmanager
-def forbidden(targets: tuple[str, ...], why: str) -> Iterator[None]:
+def forbidden(targets: tuple[str, ...], why: str, namespace: dict[str, Any] | None = None) -> Iterator[None]:
     """Inside the block, calling any function named in ``targets`` raises :class:`Feedback`.
 
     ``targets`` are dotted names such as ``"torch.nn.functional.unfold"``. For exercises that
@@ -296,7 +296,10 @@ def forbidden(targets: tuple[str, ...], why: str) -> Iterator[None]:
     The dotted name is patched, and a target written in Python also has its code swapped for
     the refusal, so a name the student imported earlier (``from torch.nn.functional import
     unfold``) refuses too. A ``torch.ops`` operator (``"torch.ops.aten.layer_norm"``) refuses
-    through its overloads as well (``torch.ops.aten.layer_norm.default``).
+    through its overloads as well (``torch.ops.aten.layer_norm.default``). A builtin such as
+    ``F.conv2d`` has no code to swap; pass the student's ``namespace`` (their function's
+    ``__globals__``) and any name there bound to a target (``from torch.nn.functional import
+    conv2d``) refuses too, until the block ends.
     """
     from unittest import mock
 
@@ -306,8 +309,16 @@ def forbidden(targets: tuple[str, ...], why: str) -> Iterator[None]:
         return refuse
 
     swapped: list[tuple[types.FunctionType, types.CodeType]] = []
+    rebound: dict[str, Any] = {}
     try:
         with contextlib.ExitStack() as stack:
+            if namespace is not None:
+                originals = [(_resolve(t), t.replace("torch.nn.functional.", "F.")) for t in targets]
+                for key, value in list(namespace.items()):
+                    shown = next((name for obj, name in originals if obj is not None and value is obj), None)
+                    if shown is not None:
+                        rebound[key] = value
+                        namespace[key] = refusal(shown)
             for target in targets:
                 shown = target.replace("torch.nn.functional.", "F.")
                 function = _resolve(target)
@@ -325,6 +336,8 @@ def forbidden(targets: tuple[str, ...], why: str) -> Iterator[None]:
     finally:
         for function, code in reversed(swapped):
             function.__code__ = code
+        if namespace is not None:
+            namespace.update(rebound)
 
 
 # What each function whose code forbidden() swapped says when called: name -> why.
