@@ -216,7 +216,7 @@ def _raised(model: nn.Sequential, error: Exception) -> Feedback:
         advice = (" nn.Conv2d stores its settings as (height, width) pairs, but a pool keeps what it was given: "
                   "an int or a pair.")
     return Feedback(f"For {_describe(model)} your function raised {type(error).__name__}: "
-                    f"{_short_text(error)}.{advice}")
+                    f"{_short(error, str, 120)}.{advice}")
 
 
 @register("ex-ch3-rf-function")
@@ -261,20 +261,13 @@ def _rf_function(answer: Any) -> str:
             "shape-keeping layers, with int and pair settings, dilation, padding and strides up to 3.")
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, show=repr, limit: int = 60) -> str:
+    """``show(value)`` cut to ``limit`` characters, for a student's value in a hint."""
     try:
-        text = repr(value)
+        text = show(value)
     except Exception:  # noqa: BLE001
         return "(unprintable)"
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _short_text(value: Any) -> str:
-    try:
-        text = str(value)
-    except Exception:  # noqa: BLE001
-        return "(unprintable)"
-    return text if len(text) <= 120 else text[:117] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @register("ex-ch3-layers-needed")

@@ -308,20 +308,19 @@ def forbidden(targets: tuple[str, ...], why: str, namespace: dict[str, Any] | No
             raise Feedback(f"Your function called {name}, which this exercise rules out: {why}")
         return refuse
 
+    # (dotted name, name shown to the student, the object it names), resolved before anything is patched
+    resolved = [(target, target.replace("torch.nn.functional.", "F."), _resolve(target)) for target in targets]
     swapped: list[tuple[types.FunctionType, types.CodeType]] = []
     rebound: dict[str, Any] = {}
     try:
         with contextlib.ExitStack() as stack:
             if namespace is not None:
-                originals = [(_resolve(t), t.replace("torch.nn.functional.", "F.")) for t in targets]
                 for key, value in list(namespace.items()):
-                    shown = next((name for obj, name in originals if obj is not None and value is obj), None)
+                    shown = next((name for _, name, obj in resolved if obj is not None and value is obj), None)
                     if shown is not None:
                         rebound[key] = value
                         namespace[key] = refusal(shown)
-            for target in targets:
-                shown = target.replace("torch.nn.functional.", "F.")
-                function = _resolve(target)
+            for target, shown, function in resolved:
                 if isinstance(function, types.FunctionType) and not function.__code__.co_freevars:
                     _REFUSALS[shown] = why
                     swapped.append((function, function.__code__))
