@@ -42,7 +42,8 @@ def test_matrix_by_hand_is_the_dilation_2_matrix():
     _hint("ex-ch2-matrix-by-hand", shifted, "Rows [3] differ")
     _hint("ex-ch2-matrix-by-hand", torch.ones(4, 16), "non-zero entries")
     assert check("ex-ch2-matrix-by-hand", None).status == "not answered yet"
-    assert check("ex-ch2-matrix-by-hand", "M").status == "wrong"
+    for not_a_matrix in ("M", [[1, 2], [3]], {"row": 1}):
+        _hint("ex-ch2-matrix-by-hand", not_a_matrix, "nested list of numbers")
 
 
 def _real_taps(n, ks, stride, padding, taps):
@@ -74,6 +75,7 @@ def test_count_zeros_on_an_image_too_large_to_build_m():
     _hint("ex-ch2-count-zeros", out * out * 999 * 999 - 9 * out * out, "partly covers padding")
     _hint("ex-ch2-count-zeros", 499 * 499 * 999 * 999 - 1497**2, "without padding")
     _hint("ex-ch2-count-zeros", out * out * 999 * 999 - 1499**2, "Look at the last one too")
+    _hint("ex-ch2-count-zeros", out * out * 1001 * 1001 - 9 * out * out, "no column in M")
     wrong = check("ex-ch2-count-zeros", right + 1)
     assert wrong.status == "wrong" and "that is not it" in wrong.message
     assert f"{right:,}" not in wrong.message and str(right) not in wrong.message
@@ -89,6 +91,7 @@ def test_tied_weights_on_an_image_too_large_to_build_m():
     _hint("ex-ch2-tied-weights", 499 * 499, "corner weight on both axes")
     _hint("ex-ch2-tied-weights", 498 * 498, "without padding")
     _hint("ex-ch2-tied-weights", 998 * 1000, "stride 1")
+    _hint("ex-ch2-tied-weights", 498 * 500, "both ends")
     _hint("ex-ch2-tied-weights", 12345, "that is not it")
     _hint("ex-ch2-tied-weights", "249500", "whole number")
 
@@ -101,6 +104,7 @@ def test_im2col_memory_with_stride_2_and_dilation_2():
     _passes("ex-ch2-im2col-memory", right)
     _hint("ex-ch2-im2col-memory", right // 4, "number of floats")
     _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 4, "size of the input")
+    _hint("ex-ch2-im2col-memory", right // 32, "one image")
     _hint("ex-ch2-im2col-memory", 32 * 14 * 14 * 128 * 9 * 4, "ignores the dilation")
     _hint("ex-ch2-im2col-memory", 32 * 13 * 13 * 128 * 25 * 4, "holes are not copied")
     _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 4 * 9, "stride-1 patch matrix")

@@ -15,7 +15,11 @@ _KERNEL = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
 
 @register("ex-ch2-matrix-by-hand")
 def _matrix_by_hand(answer: Any) -> str:
-    m = torch.as_tensor(answer, dtype=torch.float32)
+    try:
+        m = torch.as_tensor(answer, dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError):
+        raise Feedback(f"Give the matrix as a tensor or a nested list of numbers (one inner list per row, all "
+                       f"of the same length), got {type(answer).__name__}.") from None
     expected = conv_matrix(_dilated(_KERNEL), 4)  # dilation 2 = a 3×3 kernel with zeros between the weights
     if m.shape != expected.shape:
         hints = {(16, 4): " Did you swap rows and columns? A row is one output pixel.",
@@ -76,6 +80,9 @@ def _count_zeros(answer: Any) -> str:
         no_pad_out**2 * n * n - (3 * no_pad_out) ** 2: "That is the count without padding. Padding 1 changes "
                                                        "the number of output pixels, and some weights of the "
                                                        "border outputs meet padding.",
+        out * out * (n + 2) ** 2 - 9 * out * out: "That gives M a column for every pixel of the padded "
+                                                  "image. Padding pixels are zeros, so they have no column "
+                                                  "in M: a weight that meets padding is simply left out.",
         out * out * n * n - (real + 1) ** 2: "Only the first output along each axis loses a tap to padding "
                                              "in your count. Look at the last one too: which input index "
                                              "does its third tap reach, with 999 pixels?",
@@ -104,6 +111,8 @@ def _tied_weights(answer: Any) -> str:
         no_pad * no_pad: "That is the count without padding. With "
                          "padding 2 and stride 2, which output rows put the kernel's top row on padding?",
         (n - 2) * n: "That is the count with stride 1. With stride 2 there are fewer output positions.",
+        (rows - 1) * cols: "You dropped an output row at both ends. Padding 2 sits on both sides, but check the "
+                           "last output row: which input row does the kernel's top row reach there?",
     })
     expect_int(answer, expected, "Your count",
                "Count the output rows whose kernel's top row lands inside the image, and the output columns "
@@ -121,6 +130,7 @@ def _im2col_memory(answer: Any) -> str:
     value = as_int(answer)
     reject_known_mistakes(value, {
         expected // 4: "That is the number of floats; the question asks for bytes (float32: 4 bytes each).",
+        expected // 32: "That is the patch matrix of one image; the batch has 32, each with its own rows.",
         input_bytes: "That is the size of the input itself. How many rows and columns does the patch matrix have?",
         im2col_bytes(shape, 3, 2, 1): "That ignores the dilation: spread 2 apart, the 3×3 kernel spans 5×5 "
                                       "pixels, so it fits at fewer positions.",
