@@ -164,8 +164,8 @@ def receptive_region(model: nn.Module, input_size: tuple[int, int, int], layer: 
     the kernel taps ``u*s - p + t*d`` they read, and taps that fall on
     padding are dropped before going further back. Returns the bounding box
     as two slices (both empty for a unit that reads only padding). Away from
-    the borders it is exactly the Distill region ``u*S - P`` to
-    ``u*S - P + r - 1``.
+    the borders it is exactly the region ``u*S - P`` to ``u*S - P + r - 1``
+    of Araujo et al.'s recurrences (their Distill article).
 
     Taught in: chapters/03_dense_to_cnn
     """

@@ -43,15 +43,15 @@ def rf_params(model):
 @pytest.mark.parametrize(
     ("label", "answer"),
     [
-        ("ex-ch3-two-stride2", 13),
+        ("ex-ch3-two-stride2", 7),
         ("ex-ch3-first-kernel", 7),
         ("ex-ch3-macs", 20),
         ("ex-ch3-rf-function", rf_params),
         ("ex-ch3-rf-function", lambda model: list(rf_params(model))),
         ("ex-ch3-layers-needed", 6),
-        ("ex-ch3-corner-region", slice(1, 3)),
-        ("ex-ch3-corner-region", slice(1, -1)),
-        ("ex-ch3-corner-region", slice(-3, 3, 1)),
+        ("ex-ch3-corner-region", slice(2, 6)),
+        ("ex-ch3-corner-region", slice(2, -1)),
+        ("ex-ch3-corner-region", slice(-5, 6, 1)),
     ],
 )
 def test_right_answers_pass(label, answer):
@@ -138,14 +138,16 @@ def rf_off_by_one(model):
 @pytest.mark.parametrize(
     ("label", "answer", "hint"),
     [
-        ("ex-ch3-two-stride2", 7, "leaves out the pool"),
-        ("ex-ch3-two-stride2", 11, "also adds (2-1)"),
-        ("ex-ch3-two-stride2", 6, "ignores the strides"),
-        ("ex-ch3-two-stride2", 17, "S_(l-1)"),
-        ("ex-ch3-two-stride2", 18, "receptive fields add up"),
-        ("ex-ch3-two-stride2", 9, "Walk the recurrences"),
-        ("ex-ch3-two-stride2", "13", "whole number"),
-        ("ex-ch3-two-stride2", 13.0, "whole number"),
+        ("ex-ch3-two-stride2", 29, "asks for the kernel size k"),
+        ("ex-ch3-two-stride2", 14, "leaves out the pool"),
+        ("ex-ch3-two-stride2", 8, "also adds (2-1)"),
+        ("ex-ch3-two-stride2", 13, "but not multiply the effective stride"),
+        ("ex-ch3-two-stride2", 26, "ignores the strides"),
+        ("ex-ch3-two-stride2", 6, "S_(l-1)"),
+        ("ex-ch3-two-stride2", 9, "a smaller one does too"),
+        ("ex-ch3-two-stride2", 5, "Walk the recurrences"),
+        ("ex-ch3-two-stride2", "7", "whole number"),
+        ("ex-ch3-two-stride2", 7.0, "whole number"),
         ("ex-ch3-first-kernel", 3, "fewer than the 32"),
         ("ex-ch3-first-kernel", 4, "4 is even"),
         ("ex-ch3-first-kernel", 5, "about 2.3 per output"),
@@ -188,20 +190,21 @@ def rf_off_by_one(model):
         ("ex-ch3-layers-needed", 5, "sees 25 pixels"),
         ("ex-ch3-layers-needed", 4, "Walk the recurrences"),
         ("ex-ch3-layers-needed", [6], "whole number"),
-        ("ex-ch3-corner-region", slice(0, 2), "effective padding P"),
-        ("ex-ch3-corner-region", slice(1, 4), "past the bottom of the image"),
-        ("ex-ch3-corner-region", slice(1, None), "past the bottom of the image"),
-        ("ex-ch3-corner-region", slice(0, 3), "starts above the image"),
+        ("ex-ch3-corner-region", slice(0, 4), "effective padding P"),
+        ("ex-ch3-corner-region", slice(2, 7), "past the bottom of the image"),
+        ("ex-ch3-corner-region", slice(2, None), "past the bottom of the image"),
+        ("ex-ch3-corner-region", slice(0, 6), "start above the image"),
         ("ex-ch3-corner-region", slice(None), "Not every unit"),
-        ("ex-ch3-corner-region", slice(1, 2), "stop is exclusive"),
+        ("ex-ch3-corner-region", slice(2, 5), "stop is exclusive"),
+        ("ex-ch3-corner-region", slice(1, 6), "The first unit you include starts above"),  # simple_cnn's
         ("ex-ch3-corner-region", slice(0, 0), "An empty slice"),
-        ("ex-ch3-corner-region", slice(1, 7), "only 4 rows of units"),
-        ("ex-ch3-corner-region", slice(2, 3), "Run the recurrences"),
-        ("ex-ch3-corner-region", slice(1, 3, 2), "leave out the step"),
-        ("ex-ch3-corner-region", slice(1, 3, 0), "leave out the step"),
-        ("ex-ch3-corner-region", slice(1.0, 3), "whole numbers"),
-        ("ex-ch3-corner-region", (1, 3), "Python slice"),
-        ("ex-ch3-corner-region", range(1, 3), "Python slice"),
+        ("ex-ch3-corner-region", slice(1, 8), "only 7 rows of units"),
+        ("ex-ch3-corner-region", slice(1, 3), "Run the recurrences"),
+        ("ex-ch3-corner-region", slice(2, 6, 2), "leave out the step"),
+        ("ex-ch3-corner-region", slice(2, 6, 0), "leave out the step"),
+        ("ex-ch3-corner-region", slice(2.0, 6), "whole numbers"),
+        ("ex-ch3-corner-region", (2, 6), "Python slice"),
+        ("ex-ch3-corner-region", range(2, 6), "Python slice"),
     ],
 )
 def test_wrong_answers_get_a_specific_hint(label, answer, hint):
@@ -210,7 +213,7 @@ def test_wrong_answers_get_a_specific_hint(label, answer, hint):
 
 
 def test_generic_hints_do_not_hand_over_the_computation():
-    for label, answer in [("ex-ch3-two-stride2", 9), ("ex-ch3-first-kernel", 1), ("ex-ch3-macs", 18),
+    for label, answer in [("ex-ch3-two-stride2", 5), ("ex-ch3-first-kernel", 1), ("ex-ch3-macs", 18),
                           ("ex-ch3-layers-needed", 4)]:
         message = check(label, answer).message
         assert "*" not in message and ">=" not in message, message
@@ -244,13 +247,38 @@ def test_every_hinted_macs_mistake_is_a_distinct_wrong_answer():
     assert conv_side == {"no +1": 22, "no padding": 24, "padding on one side": 22, "no input channels": 56}
 
 
+def test_two_stride2_answer_is_the_smallest_kernel_by_brute_force():
+    sizes = {k: receptive_field(ch03.two_stride2_model(k))[-1].size for k in range(1, 12)}
+    assert sizes[7] == 29 and sizes[6] < 29 and sizes[3] == 13  # 13: the field of a 3×3 last layer
+    assert min(k for k, r in sizes.items() if r >= 29) == 7
+
+
+def test_every_hinted_two_stride2_mistake_is_a_distinct_wrong_answer():
+    def smallest_k(r, jump):  # the smallest k with r + (k - 1)·jump at least 29
+        return next(k for k in range(1, 100) if r + (k - 1) * jump >= 29)
+
+    mistakes = {
+        "no pool": smallest_k(3, 2),
+        "pool only multiplies S": smallest_k(3, 4),
+        "pool only widens r": smallest_k(5, 2),
+        "no strides": smallest_k(4, 1),
+        "late S": smallest_k(1 + 2 * 2 + 1 * 4, 4),
+    }
+    assert mistakes == {"no pool": 14, "pool only multiplies S": 8, "pool only widens r": 13, "no strides": 26,
+                        "late S": 6}
+    assert 7 not in mistakes.values() and 29 not in mistakes.values()
+
+
 def test_corner_region_answer_matches_receptive_region_on_every_unit():
-    model = simple_cnn(first_ks=3)
-    row = receptive_field(model, (1, 28, 28))[4]
-    assert (row.name, row.size, row.stride, row.padding, row.output_size) == ("2.0", 15, 8, 7, 4)
-    regions = [receptive_region(model, (1, 28, 28), layer=4, unit=(u, u))[0] for u in range(row.output_size)]
+    model = simple_cnn(first_ks=9)
+    row = receptive_field(model, (1, 28, 28))[2]
+    assert (row.name, row.size, row.stride, row.padding, row.output_size) == ("1.0", 13, 4, 6, 7)
+    regions = [receptive_region(model, (1, 28, 28), layer=2, unit=(u, u))[0] for u in range(row.output_size)]
     whole = [u for u, rows in enumerate(regions) if rows.stop - rows.start == row.size]
-    assert whole == [1, 2]
+    assert whole == [2, 3, 4, 5]
+    # unlike simple_cnn's own layer 1.0, whose units 1 to 5 see their whole field: no answer by analogy
+    plain = receptive_field(simple_cnn(), (1, 28, 28))[2]
+    assert [u for u in range(7) if 0 <= u * plain.stride - plain.padding <= 28 - plain.size] == [1, 2, 3, 4, 5]
     assert check("ex-ch3-corner-region", slice(whole[0], whole[-1] + 1)).passed
 
 

@@ -12,28 +12,41 @@ from ..models import simple_cnn
 from ..receptive import receptive_field
 from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register, reject_known_mistakes
 
+# ex-ch3-two-stride2: the smallest kernel k of the last convolution for which a unit sees TARGET_RF pixels.
+TARGET_RF = 29
+
+
+def two_stride2_model(k: int) -> nn.Sequential:
+    """The exercise's network: a 3×3 stride-2 convolution, a 2×2 max pool, then a k×k stride-1 convolution."""
+    return nn.Sequential(nn.Conv2d(1, 8, 3, stride=2), nn.MaxPool2d(2, 2), nn.Conv2d(8, 16, k, stride=1))
+
 
 @register("ex-ch3-two-stride2")
 def _two_stride2(answer: Any) -> str:
-    model = nn.Sequential(nn.Conv2d(1, 1, 3, stride=2), nn.MaxPool2d(2, 2), nn.Conv2d(1, 1, 3, stride=1))
-    expected = receptive_field(model)[-1].size
+    expected = next(k for k in range(1, 100) if receptive_field(two_stride2_model(k))[-1].size >= TARGET_RF)
     value = as_int(answer)
     reject_known_mistakes(value, {
-        7: "7 leaves out the pool. A 2×2 pool is a layer with a 2-tap window: it widens the field "
-           "as well as multiplying the effective stride.",
-        11: "The pool does more than multiply the effective stride: its window has 2 taps, so it "
-            "also adds (2-1) times the current effective stride to r.",
-        6: "6 ignores the strides. After a stride-2 layer, neighbouring units are 2 input pixels "
-           "apart, so every later tap reaches further in the input.",
-        17: "17 grows each layer's field with the effective stride after that layer. A layer's "
-            "taps are spaced by the stride of the layers before it, S_(l-1).",
-        18: "18 = 3×2×3 multiplies the kernel sizes; receptive fields add up instead.",
+        TARGET_RF: f"{TARGET_RF} is the receptive field size the last layer must reach; the question asks for "
+                   "the kernel size k that reaches it.",
+        14: "14 leaves out the pool. A 2×2 pool is a layer with a 2-tap window: it widens the field "
+            "and multiplies the effective stride.",
+        8: "The pool does more than multiply the effective stride: its window has 2 taps, so it "
+           "also adds (2-1) times the current effective stride to r.",
+        13: "13 lets the pool widen the field but not multiply the effective stride. After a stride-2 "
+            "pool, neighbouring units are twice as far apart in the input.",
+        26: "26 ignores the strides. After a stride-2 layer, neighbouring units are 2 input pixels "
+            "apart, so every later tap reaches further in the input.",
+        6: "6 grows each layer's field with the effective stride after that layer. A layer's "
+           "taps are spaced by the stride of the layers before it, S_(l-1).",
     })
-    expect_int(answer, expected, "Your receptive field size",
-               "Walk the recurrences of the section on receptive fields through the three layers, one at a "
-               "time, the pool included.")
-    return ("r = 3 (S = 2) after the convolution, 3 + 1×2 = 5 (S = 4) after the pool, "
-            "5 + 2×4 = 13 after the last convolution, whose own stride no longer matters.")
+    if value is not None and value > expected:
+        raise Feedback(f"A {value}×{value} kernel reaches {TARGET_RF} pixels, but a smaller one does too.")
+    expect_int(answer, expected, "Your kernel size",
+               "Walk the recurrences of the section on receptive fields through the first two layers, the pool "
+               "included; then ask how much each extra tap of the last kernel adds to r.")
+    return ("r = 3 (S = 2) after the first convolution, 3 + 1×2 = 5 (S = 4) after the pool; each tap of the "
+            "last kernel past its first adds S = 4, so r = 5 + 4(k - 1) reaches 29 at k = 7 (k = 5 gives 21). The pool "
+            "counts twice: its window widens r, and its stride makes every later tap 4 pixels apart.")
 
 
 @register("ex-ch3-first-kernel")
@@ -297,9 +310,13 @@ def _layers_needed(answer: Any) -> str:
             "row 7 do (rows 0 to 28 before clipping); the others lose rows to the border.")
 
 
+# ex-ch3-corner-region: which units of layer 1.0 of simple_cnn(first_ks=9) see their whole field on a 28×28 image.
+CORNER_FIRST_KS = 9
+
+
 @register("ex-ch3-corner-region")
 def _corner_region(answer: Any) -> str:
-    row = receptive_field(simple_cnn(first_ks=3), (1, 28, 28))[4]  # layer 2.0
+    row = receptive_field(simple_cnn(first_ks=CORNER_FIRST_KS), (1, 28, 28))[2]  # layer 1.0
     n, r, jump, pad = row.output_size, row.size, row.stride, row.padding
     expected = tuple(u for u in range(n) if u * jump - pad >= 0 and u * jump - pad + r <= 28)
     if not isinstance(answer, slice):
@@ -312,23 +329,31 @@ def _corner_region(answer: Any) -> str:
         raise Feedback("The units you want form one run, with no gaps: leave out the step.")
     units = tuple(range(n)[slice(*parts)])
     if units == expected:
-        return (f"r={r}, S={jump}, P={pad}: unit u sees rows 8u-7 to 8u+7. Unit 0 starts at row -7 and unit 3 "
-                "ends at row 31, past the image; units 1 and 2 (rows 1-15 and 9-23) see all 15 rows: slice(1, 3).")
+        return (f"r={r}, S={jump}, P={pad}: unit u sees rows {jump}u-{pad} to {jump}u+{r - 1 - pad}. Units 0 and 1 "
+                "start above the image (rows -6 and -2) and unit 6 ends at row 30, past its bottom; units 2 to 5 "
+                "(rows 2-14 up to 14-26) see all 13 rows: slice(2, 6). The field is wider than in simple_cnn, "
+                "so fewer units fit.")
     if parts[1] is not None and parts[1] > n:
-        raise Feedback(f"Layer 2.0's output grid has only {n} rows of units (28 → 14 → 7 → 4), so a stop of "
+        raise Feedback(f"Layer 1.0's output grid has only {n} rows of units (28 → 14 → 7), so a stop of "
                        f"{parts[1]} runs past it. Is that another layer's grid?")
     reject_known_mistakes(units, {
-        (0, 1): "You left out the effective padding P: unit u's field starts at row u·S - P, not u·S.",
-        (1, 2, 3): "The last unit's field runs past the bottom of the image: check its last row, "
-                   "u·S - P + r - 1, as well as its first.",
-        (0, 1, 2): "The first unit's field starts above the image: check its first row, u·S - P, as well as "
-                   "its last.",
-        (0, 1, 2, 3): "Not every unit: the padding puts some fields partly outside the image. Check each "
-                      "unit's first and last row.",
-        (1,): "Almost: a slice's stop is exclusive, so it is one past the last unit.",
+        tuple(u for u in range(n) if u * jump + r <= 28):
+            "You left out the effective padding P: unit u's field starts at row u·S - P, not u·S.",
+        tuple(u for u in range(n) if u * jump - pad >= 0):
+            "The last unit's field runs past the bottom of the image: check its last row, "
+            "u·S - P + r - 1, as well as its first.",
+        tuple(u for u in range(n) if u * jump - pad + r <= 28):
+            "The first units' fields start above the image: check each unit's first row, u·S - P, as well as "
+            "its last.",
+        tuple(range(n)): "Not every unit: the padding puts some fields partly outside the image. Check each "
+                         "unit's first and last row.",
+        expected[:-1]: "Almost: a slice's stop is exclusive, so it is one past the last unit.",
+        (expected[0] - 1,) + expected: "The first unit you include starts above the image: check its "
+                                            "first row, u·S - P.",
         (): "An empty slice says no unit sees its whole field, but some do. Check r: each layer adds "
             "(k-1) times the effective stride of the layers before it.",
     })
-    raise Feedback(f"Units {list(units)} are not it. Run the recurrences from r=1, S=1, P=0 through the three "
-                   "convolutions (kernels 3, 3, 3, all stride 2, padding 1), then find the units whose first row "
-                   "is at least 0 and whose last row is at most 27.")
+    raise Feedback(f"Units {list(units)} are not it. Run the recurrences from r=1, S=1, P=0 through the two "
+                   f"convolutions ({CORNER_FIRST_KS}×{CORNER_FIRST_KS} with padding {CORNER_FIRST_KS // 2}, then "
+                   "3×3 with padding 1, both stride 2), then find the units whose first row is at least 0 and "
+                   "whose last row is at most 27.")
