@@ -24,7 +24,8 @@ PHI_005 = 0.5 * (1 + math.erf(0.05 / math.sqrt(2)))  # P(z <= 0.05), z standard 
         ("ex-ch4-one-cycle-lr", 0.125),
         ("ex-ch4-one-cycle-lr", 1 / 8),
         ("ex-ch4-near-zero", PHI_005),
-        ("ex-ch4-near-zero", 0.52),
+        ("ex-ch4-near-zero", torch.tensor(PHI_005)),  # float32, e.g. from torch's normal CDF
+        ("ex-ch4-near-zero", 0.519939),
         ("ex-ch4-minimum-suggestion", 12.5),
         ("ex-ch4-minimum-suggestion", 100 / 8),
     ],
@@ -48,23 +49,34 @@ def test_right_answers_pass(label, answer):
         ("ex-ch4-warmup-steps", 39, "pct_start=0.25"),
         ("ex-ch4-warmup-steps", 36, "117 steps"),
         ("ex-ch4-warmup-steps", 50, "'The 1cycle schedule'"),
+        ("ex-ch4-warmup-steps", 0.3 * 156, "not a count of steps"),
         ("ex-ch4-torch-final-lr", 2e4, "'final rate' row"),
         ("ex-ch4-torch-final-lr", 1e6, "starting"),
         ("ex-ch4-torch-final-lr", 2e7, "smaller factor"),
         ("ex-ch4-torch-final-lr", 1e4, "PyTorch's default"),
+        ("ex-ch4-torch-final-lr", 1e-8, "final rate itself"),
         ("ex-ch4-one-cycle-lr", 0.25, "warm-up ends"),
         ("ex-ch4-one-cycle-lr", 0.5, "whole run"),
         ("ex-ch4-one-cycle-lr", 12.5, "percentage"),
+        ("ex-ch4-one-cycle-lr", 0.15, "PyTorch's default pct_start"),
+        ("ex-ch4-one-cycle-lr", 0.1217, "lr_max/2"),
         ("ex-ch4-one-cycle-lr", 0.1, "Reread cos_anneal"),
         ("ex-ch4-near-zero", 0.5, "exact zeros"),
         ("ex-ch4-near-zero", 2 * PHI_005 - 1, "|x| <= 0.05"),
         ("ex-ch4-near-zero", PHI_005 - 0.5, "exact zeros count too"),
         ("ex-ch4-near-zero", 100 * PHI_005, "percentage"),
+        ("ex-ch4-near-zero", 1 - PHI_005, "*above* 0.05"),
+        ("ex-ch4-near-zero", 0.52, "not exact"),  # rounded
+        ("ex-ch4-near-zero", 0.5205, "not exact"),  # a sampled estimate
         ("ex-ch4-near-zero", 0.6, "Reread how the % near zero"),
         ("ex-ch4-minimum-suggestion", 10, "*factor*"),
         ("ex-ch4-minimum-suggestion", 10 ** 0.08, "grows per batch"),
         ("ex-ch4-minimum-suggestion", 99 / 8, "i/100"),
-        ("ex-ch4-minimum-suggestion", 12, "rate formula"),
+        ("ex-ch4-minimum-suggestion", 0.08, "one decade"),
+        ("ex-ch4-minimum-suggestion", 100 / 7, "factors of 10"),
+        ("ex-ch4-minimum-suggestion", 12, "need not be a whole number"),
+        ("ex-ch4-minimum-suggestion", 13, "need not be a whole number"),
+        ("ex-ch4-minimum-suggestion", 20, "rate formula"),
     ],
 )
 def test_wrong_answers_get_a_specific_hint(label, answer, hint):
@@ -81,7 +93,7 @@ def test_wrong_answers_get_a_specific_hint(label, answer, hint):
         ("ex-ch4-torch-final-lr", 2e4, "max_lr/div_factor"),
         ("ex-ch4-one-cycle-lr", 0.1, "p/0.25"),
         ("ex-ch4-near-zero", 0.6, "CDF at 0.05"),
-        ("ex-ch4-minimum-suggestion", 12, "100/8"),
+        ("ex-ch4-minimum-suggestion", 20, "100/8"),
     ],
 )
 def test_fallback_hints_point_to_the_section_not_the_computation(label, answer, giveaway):
@@ -91,9 +103,40 @@ def test_fallback_hints_point_to_the_section_not_the_computation(label, answer, 
     assert giveaway not in result.message, result.message
 
 
+@pytest.mark.parametrize("label, what", [("ex-ch4-dropped-images", "Your number of images"),
+                                         ("ex-ch4-warmup-steps", "Your count of warm-up steps")])
+@pytest.mark.parametrize("answer", ["96", "47", [1, 2], (96,), math.nan, object(), torch.zeros(3), True, 96.0,
+                                    96.5, torch.tensor(96.0)])
+def test_int_checks_reject_wrong_types_naming_the_expected_type(label, what, answer):
+    result = check(label, answer)
+    assert not result.passed
+    assert result.message.startswith(f"{what} should be a whole number (an int), got "), result.message
+
+
+@pytest.mark.parametrize("label, what", [("ex-ch4-torch-final-lr", "Your final_div_factor"),
+                                         ("ex-ch4-one-cycle-lr", "Your position"),
+                                         ("ex-ch4-near-zero", "Your fraction"),
+                                         ("ex-ch4-minimum-suggestion", "Your number of batches")])
+@pytest.mark.parametrize("answer, got", [("0.125", "got str '0.125'"), ([1, 2], "got list"), ((1,), "got tuple"),
+                                         (object(), "got object"), (torch.zeros(3), "got Tensor"),
+                                         (True, "got bool True")])
+def test_number_checks_reject_wrong_types_naming_the_expected_type(label, what, answer, got):
+    result = check(label, answer)
+    assert not result.passed
+    assert result.message.startswith(f"{what} should be a number, {got}"), result.message
+
+
+@pytest.mark.parametrize("label", ["ex-ch4-torch-final-lr", "ex-ch4-one-cycle-lr", "ex-ch4-near-zero",
+                                   "ex-ch4-minimum-suggestion"])
+def test_number_checks_reject_nan_by_name(label):
+    result = check(label, math.nan)
+    assert not result.passed
+    assert result.message.endswith("is NaN."), result.message
+
+
 @pytest.mark.parametrize("label", ["ex-ch4-dropped-images", "ex-ch4-warmup-steps", "ex-ch4-torch-final-lr",
                                    "ex-ch4-one-cycle-lr", "ex-ch4-near-zero", "ex-ch4-minimum-suggestion"])
-@pytest.mark.parametrize("answer", ["96", "47", [1, 2], math.nan, object(), torch.zeros(3), 96.5])
-def test_wrong_types_are_rejected_with_a_message(label, answer):
-    result = check(label, answer)
-    assert not result.passed and result.message
+def test_unanswered_is_not_graded_as_wrong(label):
+    result = check(label, None)
+    assert not result.passed
+    assert "Not answered yet" in str(result) or "replace the None" in result.message, result.message

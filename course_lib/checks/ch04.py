@@ -45,6 +45,9 @@ def _warmup_steps(answer: Any) -> str:
         fastai_default: "That uses fastai's default pct_start=0.25; the question sets pct_start=0.3.",
         at_bs_512: "That counts the 117 steps of batch size 512; the question is about batch size 384.",
     })
+    if value is None and isinstance(answer, float) and math.isclose(answer, 0.3 * n, rel_tol=1e-6):
+        raise Feedback(f"{answer:g} is 0.3 times the number of steps, not a count of steps: count the whole "
+                       "steps t = 0, 1, 2, ... whose position t/n is below 0.3.")
     expect_int(answer, expected, "Your count of warm-up steps",
                "Reread how fit_one_cycle places step t of n in 'The 1cycle schedule', and take n from the "
                "course's training loader at batch size 384.")
@@ -62,11 +65,18 @@ def _torch_final_lr(answer: Any) -> str:
              "division needs a smaller factor, not a larger one.",
         1e4: "1e4 is PyTorch's default final_div_factor; with div_factor=20 it ends at max_lr/2e5, "
              "not at max_lr/1e6.",
+        0.01 / 1e6: "That is the final rate itself; the question asks for the final_div_factor that "
+                    "produces it.",
     }, rel=0.001)
     expect_close(answer, 1e6 / 20, "Your final_div_factor",
                  hint="Reread the 'final rate' row of the table in 'The 1cycle schedule': which rate does "
                       "final_div_factor divide?")
     return "5e4: the last rate is max_lr/div_factor/final_div_factor = 0.01/20/5e4 = 1e-8 = max_lr/1e6."
+
+
+# Where fastai's warm-up reaches lr_max/2 (not the asked midpoint of lr_max/25 and lr_max):
+# (1 - cos(pi*q))/2 = (1/2 - 1/25)/(1 - 1/25), and p = 0.25*q.
+_P_HALF_OF_MAX = 0.25 * math.acos(1 - 2 * (0.5 - 1 / 25) / (1 - 1 / 25)) / math.pi
 
 
 @register("ex-ch4-one-cycle-lr")
@@ -78,7 +88,10 @@ def _one_cycle_midpoint(answer: Any) -> str:
         0.5: "0.5 is halfway through the warm-up's *own* progress p/pct_start; the question asks "
              "for the position p = t/n in the whole run.",
         12.5: "Give the position as a fraction of the run between 0 and 1, not a percentage.",
-    }, rel=1e-06)
+        0.5 * 0.3: "0.3 is PyTorch's default pct_start; the question is about fit_one_cycle's defaults.",
+        _P_HALF_OF_MAX: "At that position the rate is lr_max/2, half of the peak; the question asks for "
+                        "the rate halfway between the start, lr_max/25, and lr_max.",
+    }, rel=1e-03)
     expect_close(answer, 0.125, "Your position", rel=1e-6,
                  hint="Reread cos_anneal and how one_cycle_lrs maps a position p into the warm-up's "
                       "phase, in 'The 1cycle schedule'.")
@@ -102,8 +115,12 @@ def _near_zero_normal(answer: Any) -> str:
         2 * _PHI_005 - 1: "That is the share with |x| <= 0.05; after the ReLU every negative input is an exact "
                           "zero, and zeros count as near zero.",
         _PHI_005 - 0.5: "That counts the outputs in (0, 0.05] only; the exact zeros count too.",
+        1 - _PHI_005: "That is the share of outputs *above* 0.05; the question asks for the share at most 0.05.",
     }, rel=0.02)
-    expect_close(answer, _PHI_005, "Your fraction", rel=4e-3,
+    if math.isclose(value, _PHI_005, rel_tol=4e-3) and not math.isclose(value, _PHI_005, rel_tol=1e-5):
+        raise Feedback(f"{value:g} is close, but not exact: it looks rounded or estimated from samples. This "
+                       "share follows exactly from the normal CDF; compute it and pass the float unrounded.")
+    expect_close(answer, _PHI_005, "Your fraction", rel=1e-5,
                  hint="Reread how the % near zero is counted in 'Why plain training fails', and what "
                       "a ReLU does to a negative input.")
     return (f"relu(z) <= 0.05 exactly when z <= 0.05, so the share is Phi(0.05) = {_PHI_005:.4f}. "
@@ -123,6 +140,15 @@ def _minimum_batches_back(answer: Any) -> str:
     if math.isclose(value, 99 / 8, rel_tol=1e-6):
         raise Feedback("That spreads the sweep over 99 intervals; fastai's batch i sits at position "
                        "i/num_it = i/100.")
+    if math.isclose(value, 0.08, rel_tol=1e-6):
+        raise Feedback("0.08 is how many decades the rate climbs per batch; the question asks how many "
+                       "batches it takes to climb one decade, a factor of 10.")
+    if math.isclose(value, 100 / 7, rel_tol=1e-3):
+        raise Feedback("Count again how many factors of 10 lie between the sweep's start, 1e-7, and its "
+                       "end, 10.")
+    if value in (12, 13):
+        raise Feedback(f"{value:g} is rounded; the rate grows smoothly with i, so the answer need not be a "
+                       "whole number of batches.")
     expect_close(answer, 12.5, "Your number of batches", rel=1e-6,
                  hint="Reread the rate formula at the top of 'The learning-rate finder': the answer "
                       "follows from it alone, with no data from the run.")
