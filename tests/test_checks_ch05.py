@@ -89,6 +89,7 @@ def test_right_answers_pass(label, answer):
     ("ex-ch5-fold-bn", lambda conv, bn: (_fold(conv, bn)[0], conv.bias), "your weight is right but the bias"),
     ("ex-ch5-fold-bn", lambda conv, bn: (conv.weight, conv.bias), "multiplies each channel by a fixed factor"),
     ("ex-ch5-fold-bn", lambda conv, bn: 3, "Return a pair"),
+    ("ex-ch5-fold-bn", (torch.ones(4, 2, 3, 3), torch.zeros(4)), "Pass your function itself"),
     ("ex-ch5-fold-bn", lambda conv, bn: (conv.weight, None), "as tensors"),
 ])
 def test_common_mistakes_get_specific_hints(label, answer, hint):
