@@ -58,6 +58,7 @@ def test_right_answers_pass(label, answer):
     ("ex-ch5-running-var", "16", "whole number of steps"),
     ("ex-ch5-noise-factor", 32, "2×2 positions"),
     ("ex-ch5-noise-factor", 224, "square roots"),
+    ("ex-ch5-noise-factor", 6272, "asks for a batch size"),
     ("ex-ch5-noise-factor", 8, "larger batch"),
     ("ex-ch5-noise-factor", 1500, "Reread 'Batch normalization from scratch'"),
     ("ex-ch5-noise-factor", "1568", "whole number"),
@@ -88,6 +89,7 @@ def test_right_answers_pass(label, answer):
     ("ex-ch5-fold-bn", lambda conv, bn: (_fold(conv, bn)[0], conv.bias), "your weight is right but the bias"),
     ("ex-ch5-fold-bn", lambda conv, bn: (conv.weight, conv.bias), "multiplies each channel by a fixed factor"),
     ("ex-ch5-fold-bn", lambda conv, bn: 3, "Return a pair"),
+    ("ex-ch5-fold-bn", (torch.ones(4, 2, 3, 3), torch.zeros(4)), "Pass your function itself"),
     ("ex-ch5-fold-bn", lambda conv, bn: (conv.weight, None), "as tensors"),
 ])
 def test_common_mistakes_get_specific_hints(label, answer, hint):

@@ -190,6 +190,8 @@ def _noise_factor(answer: Any) -> str:
             "only its 2×2 positions, against 14×14 in block 1.",
         32 * 7: "That matches the square roots. The noise is sigma/sqrt(m), so equal noise needs equal m, "
                 "the number of values a channel's mean is taken over.",
+        32 * 14 * 14: "That is m, the number of values block 1's channel mean pools at batch size 32. The "
+                      "question asks for a batch size: how many images give block 4 that many values?",
     })
     if value < 32:
         raise Feedback("Block 4 gets fewer values per image than block 1, so it needs a larger batch, not a "
