@@ -37,7 +37,7 @@ from course_lib.instructor.sandbox import Limits
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_1 = ROOT / "chapters" / "01_convolutions_and_shapes.ipynb"
 RESULT = Path(__file__).resolve().parent / "results" / "grading.json"
-RIGHT = [("output_size_answer = None", "output_size_answer = 8"),
+RIGHT = [("output_size_answer = None", "output_size_answer = 30"),
          ("dilated_padding_answer = None", "dilated_padding_answer = (4, 4, 4, 5)"),
          ("weight_shape_answer = None", "weight_shape_answer = ((10, 4, 5, 3), 610)"),
          ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),

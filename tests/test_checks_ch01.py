@@ -30,9 +30,9 @@ def im2col_conv(img, k):
 @pytest.mark.parametrize(
     ("label", "answer"),
     [
-        ("ex-ch1-output-size", 8),
-        ("ex-ch1-output-size", torch.tensor(8)),
-        ("ex-ch1-output-size", np.int64(8)),
+        ("ex-ch1-output-size", 30),
+        ("ex-ch1-output-size", torch.tensor(30)),
+        ("ex-ch1-output-size", np.int64(30)),
         ("ex-ch1-same-padding", (4, 4, 4, 5)),
         ("ex-ch1-same-padding", [4, 4, 4, 5]),
         ("ex-ch1-same-padding", torch.tensor([4, 4, 4, 5])),
@@ -63,20 +63,26 @@ def test_loop_convolution_passes():
 @pytest.mark.parametrize(
     ("label", "answer", "hint"),
     [
-        ("ex-ch1-output-size", 14, "Count the rows of the padded input first"),
-        ("ex-ch1-output-size", 9, "rounds 29/4 up"),
-        ("ex-ch1-output-size", 7, "padding was counted once"),
-        ("ex-ch1-output-size", 7, "the +1 is missing"),
-        ("ex-ch1-output-size", 6, "without padding"),
-        ("ex-ch1-output-size", 8.25, "floor division"),
-        ("ex-ch1-output-size", 8.0, "floor division"),
-        ("ex-ch1-output-size", "8", "whole number"),
+        ("ex-ch1-output-size", 27, "the smallest height whose output is 8 high, not the largest"),
+        ("ex-ch1-output-size", 28, "not the largest height"),
+        ("ex-ch1-output-size", 29, "not the largest height"),
+        ("ex-ch1-output-size", 33, "if the padding were added once"),
+        ("ex-ch1-output-size", 34, "without the +1"),
+        ("ex-ch1-output-size", 36, "ignores the padding"),
+        ("ex-ch1-output-size", 8, "asks for an input height"),
+        ("ex-ch1-output-size", 31, "Put it back into the formula"),
+        ("ex-ch1-output-size", 12, "Put it back into the formula"),
+        ("ex-ch1-output-size", 30.0, "float 30.0: a height is a whole number"),
+        ("ex-ch1-output-size", 27.75, "floor division"),
+        ("ex-ch1-output-size", "30", "whole number (an int), got str '30'"),
+        ("ex-ch1-output-size", True, "whole number (an int), got bool True"),
+        ("ex-ch1-output-size", torch.tensor(30.0), "whole number (an int), got Tensor"),
         ("ex-ch1-same-padding", (4, 4, 5, 4), "puts the height's extra pixel before"),
         ("ex-ch1-same-padding", (4, 5, 4, 4), "(left, right, top, bottom)"),
         ("ex-ch1-same-padding", (4, 5, 4, 5), "the height's padding on both axes"),
         ("ex-ch1-same-padding", (6, 6, 3, 3), "swapped the dilations"),
-        ("ex-ch1-same-padding", (1, 2, 1, 2), "undilated 4×4 or 4×5 kernel"),
-        ("ex-ch1-same-padding", (2, 2, 1, 2), "undilated 4×4 or 4×5 kernel"),
+        ("ex-ch1-same-padding", (1, 2, 1, 2), "undilated 4×4 kernel"),
+        ("ex-ch1-same-padding", (2, 2, 1, 2), "undilated kernel 4 high and 5 wide"),
         ("ex-ch1-same-padding", (3, 5, 4, 5), "The totals are right"),
         ("ex-ch1-same-padding", (5, 5, 6, 6), "dilation*ks"),
         ("ex-ch1-same-padding", (4, 4, 4, 4), "come out 27×28"),
@@ -147,6 +153,22 @@ def test_wrong_answers_get_a_specific_hint(label, answer, hint):
     result = check(label, answer)
     assert result.status == "wrong" and result.points == 0
     assert hint in result.message, result.message
+
+
+def test_the_output_size_answer_and_each_hinted_height_come_from_the_mistake_they_name():
+    conv = torch.nn.Conv2d(1, 16, 5, stride=4, padding=3)
+    heights = [n for n in range(1, 60) if conv(torch.zeros(1, 1, n, n)).shape[-1] == 8]
+    assert heights == [27, 28, 29, 30]  # the answer is 30; 27 to 29 give 8 but are not the largest
+
+    def largest(out):  # the largest height an output rule maps to 8
+        return max(n for n in range(1, 60) if out(n) == 8)
+
+    assert largest(lambda n: (n + 3 - 5) // 4 + 1) == 33  # padding added once
+    assert largest(lambda n: (n + 2 * 3 - 5) // 4) == 34  # the +1 forgotten
+    assert largest(lambda n: (n - 5) // 4 + 1) == 36  # padding ignored
+    assert (8 - 1) * 4 + 5 - 2 * 3 == 27  # the formula solved for n without the floor
+    for wrong in (8, 27, 28, 29, 31, 33, 34, 36, 12, 30.0):
+        assert "30" not in check("ex-ch1-output-size", wrong).message.replace("30.0", ""), wrong
 
 
 def test_the_padding_answer_is_what_padding_same_does_for_the_dilated_kernel():

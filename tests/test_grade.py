@@ -140,12 +140,12 @@ def conv_by_hand_answer(nb) -> None:
 def test_real_chapter_submissions_graded_from_the_command_line(tmp_path, capsys):
     require_bwrap()
     partial = issued(CHAPTER_1)
-    _answer(partial, "output_size_answer = None", "output_size_answer = 8")
+    _answer(partial, "output_size_answer = None", "output_size_answer = 30")
     _answer(partial, "dilated_padding_answer = None",
             "dilated_padding_answer = (1, 2, 1, 2)")  # the classic mistake: no dilation
     conv_by_hand_answer(partial)
     full = issued(CHAPTER_1)
-    for old, new in [("output_size_answer = None", "output_size_answer = 8"),
+    for old, new in [("output_size_answer = None", "output_size_answer = 30"),
                      ("dilated_padding_answer = None", "dilated_padding_answer = (4, 4, 4, 5)"),
                      ("weight_shape_answer = None", "weight_shape_answer = ((10, 4, 5, 3), 610)"),
                      ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),
@@ -184,7 +184,7 @@ def test_labels_in_finds_every_checked_exercise_in_order():
 def test_checks_append_their_results_to_the_file_the_grader_names(tmp_path, monkeypatch):
     results = tmp_path / "results.jsonl"
     monkeypatch.setenv(RESULTS_FILE_ENV, str(results))
-    check("ex-ch1-output-size", 8)
+    check("ex-ch1-output-size", 30)
     check("ex-ch1-output-size", 13)
     rows = [json.loads(line) for line in results.read_text().splitlines()]
     assert [(r["label"], r["status"], r["points"], r["max_points"]) for r in rows] == [

@@ -42,7 +42,7 @@ from course_lib.instructor.sandbox import Limits
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_1 = ROOT / "chapters" / "01_convolutions_and_shapes.ipynb"
 RIGHT = {
-    "ex-ch1-output-size": ("output_size_answer = None", "output_size_answer = 8"),
+    "ex-ch1-output-size": ("output_size_answer = None", "output_size_answer = 30"),
     "ex-ch1-same-padding": ("dilated_padding_answer = None", "dilated_padding_answer = (4, 4, 4, 5)"),
     "ex-ch1-weight-shape": ("weight_shape_answer = None", "weight_shape_answer = ((10, 4, 5, 3), 610)"),
     "ex-ch1-diagonal-kernel": ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),
@@ -199,7 +199,7 @@ def test_export_says_how_to_install_otter(tmp_path):
 def test_the_helper_passes_a_right_answer_and_fails_a_wrong_one_with_the_checks_hint():
     from course_lib.instructor import otter_tests
 
-    otter_tests.visible({"output_size_answer": 8}, "ex-ch1-output-size", "output_size_answer")
+    otter_tests.visible({"output_size_answer": 30}, "ex-ch1-output-size", "output_size_answer")
     with pytest.raises(AssertionError, match="^wrong: "):
         otter_tests.visible({"output_size_answer": 15}, "ex-ch1-output-size", "output_size_answer")
     with pytest.raises(AssertionError, match="no answer: the exercise's cell did not run"):

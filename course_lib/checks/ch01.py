@@ -32,25 +32,41 @@ def _int_tuple(answer: Any, what: str) -> tuple[int, ...]:
     return values  # type: ignore[return-value]
 
 
+def _largest_input(out: int, ks: int, stride: int, padding: int) -> int:
+    """The largest input size whose output is ``out``, found by trying every size up to one that is too big."""
+    return max(n for n in range(1, (out + 1) * stride + ks) if conv_output_size(n, ks, stride, padding) == out)
+
+
 @register("ex-ch1-output-size")
 def _output_size(answer: Any) -> str:
+    # nn.Conv2d(1, 16, 5, stride=4, padding=3): the output is (n + 1)//4 + 1, which is 8 for n = 27 to 30.
     if isinstance(answer, float):
-        raise Feedback(f"You gave the float {answer!r}: the output size is a whole number of positions. "
-                       "Use floor division // in the formula, which also rounds down as PyTorch does.")
+        raise Feedback(f"You gave the float {answer!r}: a height is a whole number of rows. "
+                       "Use floor division // in your arithmetic, as the output-size formula does.")
+    go_on = ("The floor throws away leftover rows: add rows to the input until a 9th kernel position "
+             "fits, and stop just before that.")
     reject_known_mistakes(as_int(answer), {
-        9: "9 rounds 29/4 up. A kernel position must fit inside the padded input, so "
-           "PyTorch rounds down: use floor division //.",
-        7: "7 is one short. Either the padding was counted once (padding=3 adds 3 rows above "
-           "AND 3 below, so n + 2*padding) or the +1 is missing (the first position needs no "
-           "stride, so the count of strides is one less than the count of positions).",
-        6: "6 is the output without padding: padding=3 first adds 3 rows of zeros on each "
-           "side, and the kernel slides over the padded input.",
+        8: "8 is the output height; the question asks for an input height: the largest one whose "
+           "output is still 8 high.",
+        27: "27 is the smallest height whose output is 8 high, not the largest: it is what solving the "
+            "formula as if there were no floor gives. " + go_on,
+        28: "28 gives an output of height 8, but it is not the largest height that does. " + go_on,
+        29: "29 gives an output of height 8, but it is not the largest height that does. " + go_on,
+        33: "33 would be the largest if the padding were added once. padding=3 adds 3 rows above AND 3 "
+            "below, so the padded input has n + 2*3 rows.",
+        34: "34 would be the largest if the output were (n + 2*3 - 5)//4, without the +1. That count is "
+            "the number of strides between positions; the first position needs no stride, so the "
+            "number of positions is one more.",
+        36: "36 ignores the padding: padding=3 first adds 3 rows of zeros above and 3 below, and the "
+            "kernel slides over the padded input.",
     })
-    expect_int(answer, conv_output_size(28, 5, stride=4, padding=3), "Your output size",
-               "Count the rows of the padded input first, then how many kernel positions, "
-               "4 rows apart, fit in it.")
-    return ("(28 + 6 - 5)//4 + 1 = 29//4 + 1 = 8: a 9th position would start at padded row 32 and "
-            "need rows 32 to 36, but the padded input has only 34 rows, so the floor drops it.")
+    expect_int(answer, _largest_input(8, 5, stride=4, padding=3), "Your input height",
+               "Put it back into the formula: its output should be 8 high, and one more row should "
+               "make it 9.")
+    return ("with padding 3 a height n is padded to n + 6 rows, and the output is (n + 6 - 5)//4 + 1 = "
+            "(n + 1)//4 + 1. That is 8 while 28 <= n + 1 <= 31, so for n = 27 to 30: the floor drops up "
+            "to stride - 1 = 3 leftover rows. At n = 31 the padded input has 37 rows and a 9th position "
+            "fits (padded rows 32 to 36).")
 
 
 @register("ex-ch1-same-padding")
@@ -71,8 +87,8 @@ def _same_padding(answer: Any) -> str:
                 "8 extra pixels, 4 on each side; down, the 4-high kernel with dilation 3 spans "
                 "3*(4-1)+1 = 10 rows, so the height needs 9, which cannot be split evenly: 4 above and "
                 "5 below, as padding='same' does.")
-    undilated = ("is right for an undilated 4×4 or 4×5 kernel. The dilation spreads the same weights "
-                 "apart: how many rows and columns does the kernel span now?")
+    undilated = ("The dilation spreads the same weights apart: how many rows and columns does the kernel "
+                 "span now?")
     reject_known_mistakes(pad, {
         (4, 4, 5, 4): "That keeps the size, but it puts the height's extra pixel before (at the top); "
                       "padding='same' puts it after, at the bottom.",
@@ -82,8 +98,8 @@ def _same_padding(answer: Any) -> str:
                       "dilation (5 wide, dilation 2): how many columns does the kernel span?",
         (6, 6, 3, 3): "You swapped the dilations. Like kernel_size=(4, 5), dilation=(3, 2) lists the "
                       "height first: 3 between rows, 2 between columns.",
-        (1, 2, 1, 2): f"(1, 2, 1, 2) {undilated}",
-        (2, 2, 1, 2): f"(2, 2, 1, 2) {undilated}",
+        (1, 2, 1, 2): f"(1, 2, 1, 2) is right for an undilated 4×4 kernel. {undilated}",
+        (2, 2, 1, 2): f"(2, 2, 1, 2) is right for an undilated kernel 4 high and 5 wide. {undilated}",
     })
     if pad[0] + pad[1] == span_w - 1 and pad[2] + pad[3] == span_h - 1:
         raise Feedback("The totals are right, but split each axis as padding='same' does: equally when "
