@@ -57,7 +57,7 @@ def test_right_answers_pass(label, answer):
     ("ex-ch5-running-var", 16.0, "whole number (an int)"),
     ("ex-ch5-running-var", "16", "whole number of steps"),
     ("ex-ch5-noise-factor", 32, "2×2 positions"),
-    ("ex-ch5-noise-factor", 224, "square roots"),
+    ("ex-ch5-noise-factor", 224, "sqrt(49) = 7 times larger"),
     ("ex-ch5-noise-factor", 6272, "asks for a batch size"),
     ("ex-ch5-noise-factor", 8, "larger batch"),
     ("ex-ch5-noise-factor", 1500, "Reread 'Batch normalization from scratch'"),

@@ -179,7 +179,7 @@ def _fold_bn(fn: Any) -> str:
 
 @register("ex-ch5-noise-factor")
 def _noise_factor(answer: Any) -> str:
-    expected = 32 * 14 * 14 // (2 * 2)  # the same number of values per channel: 6,272
+    expected = 32 * 14 * 14 // (2 * 2)  # images of 2x2 that give block 1's m = 32 * 14 * 14 = 6,272 values
     if isinstance(answer, float) and answer.is_integer():
         answer = int(answer)
     value = as_int(answer)
@@ -188,8 +188,9 @@ def _noise_factor(answer: Any) -> str:
     reject_known_mistakes(value, {
         32: "The same batch gives block 4's BatchNorm far fewer values per channel: each image adds "
             "only its 2×2 positions, against 14×14 in block 1.",
-        32 * 7: "That matches the square roots. The noise is sigma/sqrt(m), so equal noise needs equal m, "
-                "the number of values a channel's mean is taken over.",
+        32 * 7: "That makes the batch sqrt(49) = 7 times larger, which cuts the noise only by sqrt(7): the "
+                "noise is sigma/sqrt(m), so equal noise needs equal m, the number of values a channel's mean "
+                "is taken over.",
         32 * 14 * 14: "That is m, the number of values block 1's channel mean pools at batch size 32. The "
                       "question asks for a batch size: how many images give block 4 that many values?",
     })
