@@ -196,7 +196,8 @@ def rf_off_by_one(model):
         ("ex-ch3-corner-region", slice(0, 6), "start above the image"),
         ("ex-ch3-corner-region", slice(None), "Not every unit"),
         ("ex-ch3-corner-region", slice(2, 5), "stop is exclusive"),
-        ("ex-ch3-corner-region", slice(1, 6), "The first unit you include starts above"),  # simple_cnn's
+        ("ex-ch3-corner-region", slice(1, 6), "The first unit you include starts above"),
+        ("ex-ch3-corner-region", slice(1, 6), "5×5 first layer"),  # the answer with simple_cnn's r, S, P
         ("ex-ch3-corner-region", slice(0, 0), "An empty slice"),
         ("ex-ch3-corner-region", slice(1, 8), "only 7 rows of units"),
         ("ex-ch3-corner-region", slice(1, 3), "Run the recurrences"),

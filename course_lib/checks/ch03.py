@@ -45,8 +45,8 @@ def _two_stride2(answer: Any) -> str:
                "Walk the recurrences of the section on receptive fields through the first two layers, the pool "
                "included; then ask how much each extra tap of the last kernel adds to r.")
     return ("r = 3 (S = 2) after the first convolution, 3 + 1×2 = 5 (S = 4) after the pool; each tap of the "
-            "last kernel past its first adds S = 4, so r = 5 + 4(k - 1) reaches 29 at k = 7 (k = 5 gives 21). The pool "
-            "counts twice: its window widens r, and its stride makes every later tap 4 pixels apart.")
+            "last kernel past its first adds S = 4, so r = 5 + 4(k - 1) reaches 29 at k = 7 (k = 6 gives only "
+            "25). The pool counts twice: its window widens r, and its stride makes every later tap 4 pixels apart.")
 
 
 @register("ex-ch3-first-kernel")
@@ -142,7 +142,7 @@ def rf_stacks() -> list[nn.Sequential]:
     """The stacks the check of ex-ch3-rf-function tries: six written out, then 24 random ones (seeded)."""
     stacks = [
         nn.Sequential(nn.Conv2d(1, 8, 5, stride=2, padding=2), nn.ReLU()),
-        nn.Sequential(nn.Conv2d(1, 8, 3, stride=2), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3)),
+        nn.Sequential(nn.Conv2d(1, 8, 3, stride=2), nn.MaxPool2d(3, 2), nn.Conv2d(8, 16, 3)),
         nn.Sequential(nn.Conv2d(1, 4, 3, padding=2, dilation=2), nn.BatchNorm2d(4), nn.ReLU(),
                       nn.AvgPool2d(3, padding=1)),
         nn.Sequential(nn.Conv2d(1, 1, 3, stride=2, padding=1), nn.MaxPool2d(3, stride=2, padding=1, dilation=2)),
@@ -348,8 +348,10 @@ def _corner_region(answer: Any) -> str:
         tuple(range(n)): "Not every unit: the padding puts some fields partly outside the image. Check each "
                          "unit's first and last row.",
         expected[:-1]: "Almost: a slice's stop is exclusive, so it is one past the last unit.",
-        (expected[0] - 1,) + expected: "The first unit you include starts above the image: check its "
-                                            "first row, u·S - P.",
+        (expected[0] - 1,) + expected: "The first unit you include starts above the image: check its first "
+                                       "row, u·S - P. If that row comes out as 0, your r, S and P are those of "
+                                       "simple_cnn's own layer 1.0 in the chapter's table, after a 5×5 first "
+                                       "layer; this variant's first layer is 9×9 with padding 4.",
         (): "An empty slice says no unit sees its whole field, but some do. Check r: each layer adds "
             "(k-1) times the effective stride of the layers before it.",
     })
