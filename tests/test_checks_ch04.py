@@ -16,9 +16,9 @@ PHI_005 = 0.5 * (1 + math.erf(0.05 / math.sqrt(2)))  # P(z <= 0.05), z standard 
 @pytest.mark.parametrize(
     "label, answer",
     [
-        ("ex-ch4-dropped-images", 96),
-        ("ex-ch4-dropped-images", torch.tensor(96)),
-        ("ex-ch4-warmup-steps", 47),
+        ("ex-ch4-dropped-images", 416),
+        ("ex-ch4-dropped-images", torch.tensor(416)),
+        ("ex-ch4-warmup-steps", 40),
         ("ex-ch4-torch-final-lr", 5e4),
         ("ex-ch4-torch-final-lr", 50_000),
         ("ex-ch4-one-cycle-lr", 0.125),
@@ -39,17 +39,18 @@ def test_right_answers_pass(label, answer):
     "label, answer, hint",
     [
         ("ex-ch4-dropped-images", 0, "drop_last"),
-        ("ex-ch4-dropped-images", 288, "would lack"),
-        ("ex-ch4-dropped-images", 156, "number of batches"),
-        ("ex-ch4-dropped-images", 157, "number of batches"),
-        ("ex-ch4-dropped-images", 59904, "*uses*"),
+        ("ex-ch4-dropped-images", 32, "would lack"),
+        ("ex-ch4-dropped-images", 96, "batch size 512 leaves out"),
+        ("ex-ch4-dropped-images", 133, "number of batches"),
+        ("ex-ch4-dropped-images", 134, "number of batches"),
+        ("ex-ch4-dropped-images", 59584, "*uses*"),
         ("ex-ch4-dropped-images", 100, "drop_last attribute and its len()"),
-        ("ex-ch4-warmup-steps", 46, "left out step 0"),
-        ("ex-ch4-warmup-steps", 48, "157 steps"),
-        ("ex-ch4-warmup-steps", 39, "pct_start=0.25"),
+        ("ex-ch4-warmup-steps", 39, "left out step 0"),
+        ("ex-ch4-warmup-steps", 41, "134 steps"),
+        ("ex-ch4-warmup-steps", 34, "pct_start=0.25"),
         ("ex-ch4-warmup-steps", 36, "117 steps"),
         ("ex-ch4-warmup-steps", 50, "'The 1cycle schedule'"),
-        ("ex-ch4-warmup-steps", 0.3 * 156, "not a count of steps"),
+        ("ex-ch4-warmup-steps", 0.3 * 133, "not a count of steps"),
         ("ex-ch4-torch-final-lr", 2e4, "'final rate' row"),
         ("ex-ch4-torch-final-lr", 1e6, "starting"),
         ("ex-ch4-torch-final-lr", 2e7, "smaller factor"),
@@ -90,8 +91,8 @@ def test_wrong_answers_get_a_specific_hint(label, answer, hint):
 @pytest.mark.parametrize(
     "label, answer, giveaway",
     [
-        ("ex-ch4-dropped-images", 100, "96"),
-        ("ex-ch4-warmup-steps", 50, "156"),
+        ("ex-ch4-dropped-images", 100, "416"),
+        ("ex-ch4-warmup-steps", 50, "133"),
         ("ex-ch4-torch-final-lr", 2e4, "max_lr/div_factor"),
         ("ex-ch4-one-cycle-lr", 0.1, "p/0.25"),
         ("ex-ch4-near-zero", 0.6, "CDF at 0.05"),
@@ -107,8 +108,8 @@ def test_fallback_hints_point_to_the_section_not_the_computation(label, answer, 
 
 @pytest.mark.parametrize("label, what", [("ex-ch4-dropped-images", "Your number of images"),
                                          ("ex-ch4-warmup-steps", "Your count of warm-up steps")])
-@pytest.mark.parametrize("answer", ["96", "47", [1, 2], (96,), math.nan, object(), torch.zeros(3), True, 96.0,
-                                    96.5, torch.tensor(96.0)])
+@pytest.mark.parametrize("answer", ["416", "40", [1, 2], (416,), math.nan, object(), torch.zeros(3), True, 416.0,
+                                    416.5, torch.tensor(416.0)])
 def test_int_checks_reject_wrong_types_naming_the_expected_type(label, what, answer):
     result = check(label, answer)
     assert not result.passed

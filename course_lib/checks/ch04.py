@@ -7,31 +7,38 @@ from typing import Any
 
 from .core import Feedback, as_int, as_number, expect_close, expect_int, register, reject_known_mistakes
 
+# The batch size of the dropped-images and warm-up exercises. Not 384: 60000 % 384 == 60000 % 512 == 96,
+# so an answer computed for the chapter's batch size of 512 would pass.
+EXERCISE_BS = 448
+
 
 @register("ex-ch4-dropped-images")
 def _dropped_images(answer: Any) -> str:
-    expected = 60000 - (60000 // 384) * 384
+    full = 60000 // EXERCISE_BS
+    expected = 60000 - full * EXERCISE_BS
     value = as_int(answer)
     reject_known_mistakes(value, {
         0: "0 would be right for a loader that keeps the last, incomplete batch; look at the "
            "training loader's drop_last attribute.",
-        384 - expected: f"{value} is how many images the last batch would lack to be full; the question asks "
-                        "how many images the epoch leaves out.",
+        EXERCISE_BS - expected: f"{value} is how many images the last batch would lack to be full; the question "
+                                "asks how many images the epoch leaves out.",
+        60000 % 512: f"{value} is what batch size 512 leaves out; the question is about batch size {EXERCISE_BS}.",
     })
-    if value in (60000 // 384, math.ceil(60000 / 384)):
+    if value in (full, math.ceil(60000 / EXERCISE_BS)):
         raise Feedback(f"{value} is a number of batches (steps); the question asks for a number of images.")
-    if value == (60000 // 384) * 384:
+    if value == full * EXERCISE_BS:
         raise Feedback(f"{value} is how many images one epoch *uses*; the question asks how many it leaves out.")
     expect_int(answer, expected, "Your number of images",
                "Look at the training loader's drop_last attribute and its len(): what happens to the "
                "images that cannot fill a batch?")
-    return (f"60000 // 384 = 156 full batches use 59,904 images; drop_last=True drops the last {expected}. "
-            "The loader shuffles every epoch, so which images are left out changes from epoch to epoch.")
+    return (f"60000 // {EXERCISE_BS} = {full} full batches use {full * EXERCISE_BS:,} images; drop_last=True "
+            f"drops the last {expected}. The loader shuffles every epoch, so which images are left out changes "
+            "from epoch to epoch.")
 
 
 @register("ex-ch4-warmup-steps")
 def _warmup_steps(answer: Any) -> str:
-    n = 60000 // 384  # the training loader drops the last, incomplete batch
+    n = 60000 // EXERCISE_BS  # the training loader drops the last, incomplete batch
     expected = sum(1 for t in range(n) if t / n < 0.3)
     value = as_int(answer)
     fastai_default = sum(1 for t in range(n) if t / n < 0.25)  # pct_start=0.25
@@ -43,14 +50,15 @@ def _warmup_steps(answer: Any) -> str:
                       f"batch, so the epoch has {n} (the previous exercise). Or you counted step {expected}, "
                       f"whose position {expected}/{n} is already above 0.3.",
         fastai_default: "That uses fastai's default pct_start=0.25; the question sets pct_start=0.3.",
-        at_bs_512: "That counts the 117 steps of batch size 512; the question is about batch size 384.",
+        at_bs_512: "That counts the 117 steps of batch size 512; the question is about batch size "
+                   f"{EXERCISE_BS}.",
     })
     if value is None and isinstance(answer, float) and math.isclose(answer, 0.3 * n, rel_tol=1e-6):
         raise Feedback(f"{answer:g} is 0.3 times the number of steps, not a count of steps: count the whole "
                        "steps t = 0, 1, 2, ... whose position t/n is below 0.3.")
     expect_int(answer, expected, "Your count of warm-up steps",
                "Reread how fit_one_cycle places step t of n in 'The 1cycle schedule', and take n from the "
-               "course's training loader at batch size 384.")
+               f"course's training loader at batch size {EXERCISE_BS}.")
     return (f"the loader gives {n} steps; steps 0 to {expected - 1} have t/{n} < 0.3: {expected} warm-up "
             f"steps (0.3 × {n} = {0.3 * n:.1f}, rounded up).")
 
