@@ -43,9 +43,12 @@ def _output_size(answer: Any) -> str:
     if isinstance(answer, float):
         raise Feedback(f"You gave the float {answer!r}: a height is a whole number of rows. "
                        "Use floor division // in your arithmetic, as the output-size formula does.")
+    value = as_int(answer)
+    if value is not None and value < 1:
+        raise Feedback(f"You gave {value}: a height is a positive number of rows.")
     go_on = ("The floor throws away leftover rows: add rows to the input until a 9th kernel position "
              "fits, and stop just before that.")
-    reject_known_mistakes(as_int(answer), {
+    reject_known_mistakes(value, {
         8: "8 is the output height; the question asks for an input height: the largest one whose "
            "output is still 8 high.",
         27: "27 is the smallest height whose output is 8 high, not the largest: it is what solving the "
@@ -178,7 +181,11 @@ def _kernel_probes() -> dict[str, torch.Tensor]:
 @register("ex-ch1-diagonal-kernel")
 def _diagonal_kernel(answer: Any) -> str:
     _reject_str(answer, "a 3×3 kernel (a tensor or a nested list of numbers)")
-    k = torch.as_tensor(answer)
+    try:
+        k = torch.as_tensor(answer)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise Feedback(f"Give a 3×3 kernel as a tensor or a nested list of numbers, three rows of three; "
+                       f"torch.as_tensor cannot read your {type(answer).__name__}: {e}") from e
     if k.is_complex():
         raise Feedback("Your kernel has complex entries; a kernel's weights are real numbers.")
     k = k.to(torch.float32)
