@@ -143,7 +143,7 @@ def _scratch(key: tuple, shape: tuple[int, ...], like: torch.Tensor, init: str) 
 def release_workspace() -> None:
     """Free the scratch buffers (padded inputs, patch matrices) that :func:`conv2d_matmul` keeps per thread.
 
-    Taught in: chapters/02_conv_as_matmul
+    Taught in: chapters/06_under_the_hood
     """
     _LOCAL.__dict__.pop("cache", None)
 

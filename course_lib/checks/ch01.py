@@ -71,8 +71,8 @@ def _same_padding(answer: Any) -> str:
                 "8 extra pixels, 4 on each side; down, the 4-high kernel with dilation 3 spans "
                 "3*(4-1)+1 = 10 rows, so the height needs 9, which cannot be split evenly: 4 above and "
                 "5 below, as padding='same' does.")
-    undilated = ("is right for an undilated 4×4 or 4×5 kernel. The dilation spreads the same weights "
-                 "apart: how many rows and columns does the kernel span now?")
+    undilated = ("The dilation spreads the same weights apart: how many rows and columns does the kernel "
+                 "span now?")
     reject_known_mistakes(pad, {
         (4, 4, 5, 4): "That keeps the size, but it puts the height's extra pixel before (at the top); "
                       "padding='same' puts it after, at the bottom.",
@@ -82,8 +82,8 @@ def _same_padding(answer: Any) -> str:
                       "dilation (5 wide, dilation 2): how many columns does the kernel span?",
         (6, 6, 3, 3): "You swapped the dilations. Like kernel_size=(4, 5), dilation=(3, 2) lists the "
                       "height first: 3 between rows, 2 between columns.",
-        (1, 2, 1, 2): f"(1, 2, 1, 2) {undilated}",
-        (2, 2, 1, 2): f"(2, 2, 1, 2) {undilated}",
+        (1, 2, 1, 2): f"(1, 2, 1, 2) is right for an undilated 4×4 kernel. {undilated}",
+        (2, 2, 1, 2): f"(2, 2, 1, 2) is right for an undilated kernel 4 high and 5 wide. {undilated}",
     })
     if pad[0] + pad[1] == span_w - 1 and pad[2] + pad[3] == span_h - 1:
         raise Feedback("The totals are right, but split each axis as padding='same' does: equally when "
