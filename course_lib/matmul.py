@@ -122,8 +122,9 @@ _MAX_SCRATCH_ENTRIES = 8
 def _scratch(key: tuple, shape: tuple[int, ...], like: torch.Tensor, init: str) -> tuple[torch.Tensor, bool]:
     """A reusable scratch tensor for one layer geometry (one cache per thread); also: was it just made?
 
-    Allocating a fresh multi-megabyte tensor on every call costs page
-    faults, often more than the copy that fills it. Each geometry gets its
+    A fresh multi-megabyte tensor can cost a page fault per 4 KiB page on
+    its first write, unless the allocator hands back pages the process has
+    already touched; a buffer kept here pays that once. Each geometry gets its
     own buffer, so parts that never change (a padding border of zeros, a
     column of ones) are written only once. Only scratch data lives here,
     never a tensor that is returned or saved for backward.
