@@ -50,7 +50,7 @@ def test_right_answers_pass(label, answer):
     ("ex-ch5-bn-params", 260.0, "use int(...) or //"),
     ("ex-ch5-bn-params", "260", "whole number"),
     ("ex-ch5-running-var", 27, "biased variance 5.25"),
-    ("ex-ch5-running-var", 15, "Check the value after your last step against 5"),
+    ("ex-ch5-running-var", 15, "Print the running variance after as many steps as you gave"),
     ("ex-ch5-running-var", 1, "10% of the way"),
     ("ex-ch5-running-var", 20, "step by step"),
     ("ex-ch5-running-var", 1.5, "whole number of steps"),
@@ -110,6 +110,53 @@ def test_layer_norm_check_restores_the_functions_it_refuses():
     torch.testing.assert_close(torch.ops.aten.layer_norm(x, list(x.shape[1:])), expected)
     torch.testing.assert_close(torch.ops.aten.layer_norm.default(x, list(x.shape[1:])), expected)
     torch.testing.assert_close(F.layer_norm(x, x.shape[1:]), expected)
+
+
+def _fuse_weights(conv, bn):
+    return torch.nn.utils.fusion.fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean,
+                                                      bn.running_var, bn.eps, bn.weight, bn.bias)
+
+
+def _fuse_eval(conv, bn):
+    fused = torch.nn.utils.fusion.fuse_conv_bn_eval(conv.eval(), bn)
+    return fused.weight, fused.bias
+
+
+def _fuse_modules(conv, bn):
+    from torch.ao.quantization import fuse_modules
+    fused = fuse_modules(torch.nn.Sequential(conv, bn).eval(), [["0", "1"]])
+    return fused[0].weight, fused[0].bias
+
+
+@pytest.mark.parametrize(("answer", "name"), [
+    (_fuse_weights, "fuse_conv_bn_weights"),
+    (_fuse_eval, "fuse_conv_bn_eval"),
+    (_fuse_modules, "fuse_conv_bn_eval"),  # quantization's fuse_modules goes through it
+])
+def test_fold_bn_refuses_pytorchs_fusion_helpers(answer, name):
+    result = check("ex-ch5-fold-bn", answer)
+    assert not result.passed and name in result.message, result.message
+    assert "yourself" in result.message, result.message
+
+
+def test_fold_bn_check_restores_the_fusion_helpers():
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    check("ex-ch5-fold-bn", _fuse_eval)
+    conv, bn = torch.nn.Conv2d(2, 4, 3).eval(), torch.nn.BatchNorm2d(4).eval()
+    assert fuse_conv_bn_eval(conv, bn).weight.shape == conv.weight.shape
+    assert _fuse_weights(conv, bn)[0].shape == conv.weight.shape
+
+
+def test_layer_norm_refuses_course_libs_batch_norm_on_a_transposed_tensor():
+    from course_lib import BatchNorm2dScratch
+
+    def transposed(x, eps):
+        bn = BatchNorm2dScratch(x.shape[0], eps=eps, affine=False)
+        return bn(x.transpose(0, 1)).transpose(0, 1)
+    result = check("ex-ch5-layer-norm", transposed)
+    assert not result.passed and "BatchNorm2dScratch.forward" in result.message, result.message
+    x = torch.randn(4, 3, 2, 2)  # and the layer works again afterwards
+    torch.testing.assert_close(BatchNorm2dScratch(3, affine=False)(x), F.batch_norm(x, None, None, training=True))
 
 
 def test_fold_bn_is_checked_without_a_conv_bias_and_with_another_eps():

@@ -64,8 +64,9 @@ def _running_var(answer: Any) -> str:
         _steps_above(5.0, biased): "With the biased variance 5.25 the estimate would creep towards 5.25 and "
                                    f"take {value} steps. The running estimate stores the unbiased variance, "
                                    "divided by n - 1.",
-        expected - 1: "Check the value after your last step against 5: the question asks for the first "
-                      "step after which the running variance exceeds 5.",
+        expected - 1: "Print the running variance after as many steps as you gave: is it above 5 yet? "
+                      "If not, look at how you counted the steps (where a loop index starts, or which way "
+                      "you rounded).",
         1: "One step moves the estimate only 10% of the way (momentum 0.1) from 1 towards the "
            "batch's variance.",
     })
@@ -87,9 +88,11 @@ def _layer_norm(fn: Any) -> str:
                     "torch.ops.aten.layer_norm", "torch.ops.aten.native_layer_norm",
                     "torch.nn.functional.group_norm", "torch.group_norm", "torch.native_group_norm",
                     "torch.nn.functional.batch_norm", "torch.batch_norm", "torch.native_batch_norm",
-                    "torch.nn.functional.instance_norm", "torch.instance_norm"),
+                    "torch.nn.functional.instance_norm", "torch.instance_norm",
+                    "course_lib.batchnorm.BatchNorm2dScratch.forward"),
                    "write the normalization yourself, with mean and var (PyTorch's normalization "
-                   "functions are what the check compares with)."):
+                   "functions are what the check compares with, and a batch norm layer fed a transposed "
+                   "tensor is not a layer norm of your own)."):
         for eps in refs:
             outs[eps] = fn(x.clone(), eps)
     out = outs[1e-5]
@@ -150,7 +153,11 @@ def _fold_bn(fn: Any) -> str:
         conv, bn, x = _fold_case(bias, eps, seed)
         with torch.no_grad():
             expected = bn(conv(x))
-            res = fn(conv, bn)
+            with forbidden(("torch.nn.utils.fusion.fuse_conv_bn_weights",
+                            "torch.nn.utils.fusion.fuse_conv_bn_eval"),
+                           "compute the fused weight and bias yourself from the layers' tensors "
+                           "(PyTorch's fusion helpers do the whole exercise)."):
+                res = fn(conv, bn)
             if isinstance(res, list):
                 res = tuple(res)
             if not isinstance(res, tuple) or len(res) != 2:
