@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from course_lib import check, conv_matrix
+from course_lib import check, conv_matrix, im2col_bytes
 
 
 def _passes(label, answer):
@@ -96,21 +96,34 @@ def test_tied_weights_on_an_image_too_large_to_build_m():
     _hint("ex-ch2-tied-weights", "249500", "whole number")
 
 
-def test_im2col_memory_with_stride_2_and_dilation_2():
+def test_im2col_memory_with_stride_2_and_dilation_3():
     x = torch.zeros(32, 128, 27, 27)
-    patches = F.unfold(x[:1], 3, dilation=2, padding=1, stride=2)  # one image: (C·9, oH·oW)
+    patches = F.unfold(x[:1], 3, dilation=3, padding=1, stride=2)  # one image: (C·9, oH·oW)
     right = 32 * patches.shape[1] * patches.shape[2] * 4
-    assert right == 32 * 13 * 13 * 128 * 9 * 4 == 24_920_064
+    assert right == 32 * 12 * 12 * 128 * 9 * 4 == 21_233_664
     _passes("ex-ch2-im2col-memory", right)
     _hint("ex-ch2-im2col-memory", right // 4, "number of floats")
     _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 4, "size of the input")
     _hint("ex-ch2-im2col-memory", right // 32, "one image")
     _hint("ex-ch2-im2col-memory", 32 * 14 * 14 * 128 * 9 * 4, "ignores the dilation")
-    _hint("ex-ch2-im2col-memory", 32 * 13 * 13 * 128 * 25 * 4, "holes are not copied")
+    _hint("ex-ch2-im2col-memory", 32 * 13 * 13 * 128 * 9 * 4, "13 positions per side")  # dilation 2 or p=0
+    _hint("ex-ch2-im2col-memory", 32 * 11 * 11 * 128 * 9 * 4, "11 positions per side")  # span d·k or p forgotten
+    _hint("ex-ch2-im2col-memory", 32 * 12 * 12 * 128 * 49 * 4, "holes are not copied")
     _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 4 * 9, "stride-1 patch matrix")
     _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 9, "k²/4 rule of thumb")
     _hint("ex-ch2-im2col-memory", 12345, "that is not it")
-    _hint("ex-ch2-im2col-memory", "24920064", "whole number")
+    _hint("ex-ch2-im2col-memory", "21233664", "whole number")
+    wrong = check("ex-ch2-im2col-memory", right + 4)
+    assert f"{right:,}" not in wrong.message and str(right) not in wrong.message
+
+
+def test_im2col_memory_answer_is_not_one_undilated_im2col_bytes_call():
+    # im2col_bytes has no dilation: no 3×3 call with the exercise's input, stride 1-3 and padding 0-4 gives
+    # the answer, so the student has to work out the dilated output size.
+    right = 21_233_664
+    for stride in (1, 2, 3):
+        for padding in range(5):
+            assert im2col_bytes((32, 128, 27, 27), 3, stride, padding) != right, (stride, padding)
 
 
 def _patches(x, ks, stride, padding, dilation):
@@ -206,6 +219,11 @@ def _right_input_grad(g, w, s, p, size):
     return F.conv_transpose2d(g, w, None, s, p, output_padding=(size[0] - rebuilt[0], size[1] - rebuilt[1]))
 
 
+# (grad_out, weight, stride, padding, input size) of a stride-2 layer on an odd 9×7 input
+_INPUT_GRAD_CASE = (torch.randn(2, 4, 5, 4, dtype=torch.float64), torch.randn(4, 3, 3, 2, dtype=torch.float64), 2, 1,
+                    (9, 7))
+
+
 def _square_only_input_grad(g, w, s, p, size):
     h = (g.shape[2] - 1) * s - 2 * p + w.shape[2]
     return F.conv_transpose2d(g, w, None, s, p, output_padding=size[0] - h)
@@ -240,8 +258,22 @@ def test_input_grad_refuses_autograd_and_torch_nn_grad():
         F.conv2d(x, w, None, s, p).backward(g)
         return x.grad
 
+    def via_aten(g, w, s, p, size):  # autograd's own operator: no transposed convolution written
+        x = torch.zeros(g.shape[0], w.shape[1], *size, dtype=g.dtype)
+        return torch.ops.aten.convolution_backward(g, x, w, None, [s, s], [p, p], [1, 1], False, [0, 0], 1,
+                                                   [True, False, False])[0]
+
+    def via_aten_default(g, w, s, p, size):
+        x = torch.zeros(g.shape[0], w.shape[1], *size, dtype=g.dtype)
+        return torch.ops.aten.convolution_backward.default(g, x, w, None, [s, s], [p, p], [1, 1], False,
+                                                           [0, 0], 1, [True, False, False])[0]
+
+    torch.testing.assert_close(via_aten(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))  # it would pass
     for fn, name in [(via_nn_grad, "torch.nn.grad.conv2d_input"), (via_autograd, "torch.autograd.grad"),
-                     (via_backward, "torch.autograd.backward")]:
+                     (via_backward, "torch.autograd.backward"), (via_aten, "torch.ops.aten.convolution_backward"),
+                     (via_aten_default, "torch.ops.aten.convolution_backward")]:
         _hint("ex-ch2-input-grad", fn, f"called {name}")
     x = torch.ones(2, requires_grad=True)
     assert torch.autograd.grad(x.sum(), x)[0].tolist() == [1.0, 1.0]  # restored after the check
+    torch.testing.assert_close(via_aten(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))
+    torch.testing.assert_close(via_aten_default(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))

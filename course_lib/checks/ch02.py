@@ -124,7 +124,7 @@ def _tied_weights(answer: Any) -> str:
 @register("ex-ch2-im2col-memory")
 def _im2col_memory(answer: Any) -> str:
     shape = (32, 128, 27, 27)
-    out = (27 + 2 - 2 * (3 - 1) - 1) // 2 + 1  # dilation 2: the 3×3 kernel spans 5×5 pixels
+    out = (27 + 2 - 3 * (3 - 1) - 1) // 2 + 1  # dilation 3: the 3×3 kernel spans 7×7 pixels
     expected = 32 * out * out * 128 * 3 * 3 * 4
     input_bytes = 32 * 128 * 27 * 27 * 4
     value = as_int(answer)
@@ -132,10 +132,17 @@ def _im2col_memory(answer: Any) -> str:
         expected // 4: "That is the number of floats; the question asks for bytes (float32: 4 bytes each).",
         expected // 32: "That is the patch matrix of one image; the batch has 32, each with its own rows.",
         input_bytes: "That is the size of the input itself. How many rows and columns does the patch matrix have?",
-        im2col_bytes(shape, 3, 2, 1): "That ignores the dilation: spread 2 apart, the 3×3 kernel spans 5×5 "
-                                      "pixels, so it fits at fewer positions.",
-        im2col_bytes(shape, 5, 2, 1): "That gives the patch matrix 25 values per channel. The dilated kernel "
-                                      "spans 5×5 pixels but reads only its 9 taps: the holes are not copied.",
+        im2col_bytes(shape, 3, 2, 1): "That ignores the dilation: with its taps spread 3 pixels apart, the 3×3 "
+                                      "kernel spans more pixels, so it fits at fewer positions.",
+        im2col_bytes(shape, 3, 2, 0): "That fits the kernel at 13 positions per side, as an undilated 3×3 kernel "
+                                      "without padding (or one with dilation 2) would. With dilation 3, how many "
+                                      "pixels does the kernel span, and how many positions does that leave?",
+        32 * 11 * 11 * 128 * 9 * 4: "That fits the kernel at 11 positions per side. Check the dilated kernel's "
+                                    "span (chapter 1: d·(k−1)+1 pixels, not d·k) and that padding 1 adds a "
+                                    "pixel on both sides.",
+        im2col_bytes(shape, 7, 2, 1): "That gives the patch matrix 49 values per channel, as if the holes were "
+                                      "part of a 7×7 kernel. The dilated kernel reads only its 9 taps: the holes "
+                                      "are not copied.",
         im2col_bytes(shape, 3, 1, 1): "That is the stride-1 patch matrix without dilation.",
         input_bytes * 9 // 4: "That is the k²/4 rule of thumb for stride 2. Count the output positions "
                               "instead: with dilation the kernel's reach changes them.",
@@ -143,7 +150,7 @@ def _im2col_memory(answer: Any) -> str:
     expect_int(answer, expected, "Your number of bytes",
                "Bytes = rows × columns × 4: one row per output pixel of every image (chapter 1's output-size "
                "rule with dilation), one column per value the kernel reads.")
-    return (f"the dilated kernel spans 5×5 pixels, so the output is {out}×{out}; each row holds 128 × 9 "
+    return (f"the dilated kernel spans 7×7 pixels, so the output is {out}×{out}; each row holds 128 × 9 "
             f"values: {expected:,} bytes (about {expected / 2**20:.1f} MiB), {expected / input_bytes:.2f} "
             "times the input rather than 9/4 = 2.25.")
 
@@ -157,7 +164,8 @@ _PATCH_CASES = [((1, 1, 4, 4), (3, 3), (1, 1), (1, 1), (1, 1)), ((2, 2, 7, 5), (
 # What the two function-writing exercises forbid, patched to refuse while the student's function runs.
 _NO_UNFOLD_OR_PAD = ("torch.nn.functional.unfold", "torch.nn.functional.pad", "torch._C._nn.im2col",
                      "torch._C._nn.pad", "torch.constant_pad_nd")
-_NO_AUTOGRAD = ("torch.nn.grad.conv2d_input", "torch.autograd.grad", "torch.autograd.backward")
+_NO_AUTOGRAD = ("torch.nn.grad.conv2d_input", "torch.autograd.grad", "torch.autograd.backward",
+                "torch.ops.aten.convolution_backward")  # forbidden() refuses its overloads (.default) too
 
 
 def _unfolded(x: torch.Tensor, ks, stride, pad, dilation) -> torch.Tensor:
