@@ -48,7 +48,7 @@ def rf_params(model):
         ("ex-ch3-macs", 20),
         ("ex-ch3-rf-function", rf_params),
         ("ex-ch3-rf-function", lambda model: list(rf_params(model))),
-        ("ex-ch3-layers-needed", 6),
+        ("ex-ch3-layers-needed", 5),
         ("ex-ch3-corner-region", slice(2, 6)),
         ("ex-ch3-corner-region", slice(2, -1)),
         ("ex-ch3-corner-region", slice(-5, 6, 1)),
@@ -143,21 +143,22 @@ def rf_off_by_one(model):
         ("ex-ch3-two-stride2", 8, "also adds (2-1)"),
         ("ex-ch3-two-stride2", 13, "but not multiply the effective stride"),
         ("ex-ch3-two-stride2", 26, "ignores the strides"),
-        ("ex-ch3-two-stride2", 6, "S_(l-1)"),
-        ("ex-ch3-two-stride2", 9, "a smaller one does too"),
+        ("ex-ch3-two-stride2", 6, "Walk the recurrences"),  # one neighbour of 7 gets a diagnosis (8), not both
+        ("ex-ch3-two-stride2", 9, "Walk the recurrences"),
         ("ex-ch3-two-stride2", 5, "Walk the recurrences"),
         ("ex-ch3-two-stride2", "7", "whole number"),
         ("ex-ch3-two-stride2", 7.0, "whole number"),
         ("ex-ch3-first-kernel", 3, "fewer than the 32"),
         ("ex-ch3-first-kernel", 4, "4 is even"),
-        ("ex-ch3-first-kernel", 5, "about 2.3 per output"),
+        ("ex-ch3-first-kernel", 5, "the rule compares ratios"),
         ("ex-ch3-first-kernel", 11, "counts one channel only"),
-        ("ex-ch3-first-kernel", 9, "a smaller odd kernel"),
+        ("ex-ch3-first-kernel", 9, "count what simple_cnn's first layer reads"),
         ("ex-ch3-first-kernel", 1, "count what simple_cnn's first layer reads"),
         ("ex-ch3-first-kernel", "7", "whole number"),
-        ("ex-ch3-macs", 10, "side of an output grid"),
+        ("ex-ch3-macs", 10, "side of your output grid"),
+        ("ex-ch3-macs", 10, "once per output position"),
         ("ex-ch3-macs", 19, "the floor"),
-        ("ex-ch3-macs", 21, "580,800, over the budget"),
+        ("ex-ch3-macs", 21, "largest output grid the budget allows"),
         ("ex-ch3-macs", 22, "lost its +1"),
         ("ex-ch3-macs", 23, "leaves out the padding"),
         ("ex-ch3-macs", 24, "leaves out the padding"),
@@ -183,13 +184,16 @@ def rf_off_by_one(model):
         ("ex-ch3-rf-function", rf_pair, "tuple (r, S, P) of three ints"),
         ("ex-ch3-rf-function", rf_floats, "whole numbers"),
         ("ex-ch3-rf-function", 7, "Pass your function itself"),
-        ("ex-ch3-layers-needed", 3, "count for stride-2 layers"),
-        ("ex-ch3-layers-needed", 12, "1 pixel apart"),
-        ("ex-ch3-layers-needed", 14, "starts from r = 1"),
-        ("ex-ch3-layers-needed", 7, "counts the first layer too"),
-        ("ex-ch3-layers-needed", 5, "sees 25 pixels"),
+        ("ex-ch3-layers-needed", 14, "Not every row"),
+        ("ex-ch3-layers-needed", 10, "S input pixels apart"),
+        ("ex-ch3-layers-needed", 1, "as if P were 0"),
+        ("ex-ch3-layers-needed", 2, "stopped growing after the first layer"),
+        ("ex-ch3-layers-needed", 0, "No row at all"),
         ("ex-ch3-layers-needed", 4, "Walk the recurrences"),
-        ("ex-ch3-layers-needed", [6], "whole number"),
+        ("ex-ch3-layers-needed", 6, "Walk the recurrences"),
+        ("ex-ch3-layers-needed", 25, "Walk the recurrences"),
+        ("ex-ch3-layers-needed", [5], "whole number"),
+        ("ex-ch3-layers-needed", "5", "whole number"),
         ("ex-ch3-corner-region", slice(0, 4), "effective padding P"),
         ("ex-ch3-corner-region", slice(2, 7), "past the bottom of the image"),
         ("ex-ch3-corner-region", slice(2, None), "past the bottom of the image"),
@@ -237,7 +241,7 @@ def test_macs_answer_is_the_largest_input_that_fits_by_brute_force():
 
 
 def test_every_hinted_macs_mistake_is_a_distinct_wrong_answer():
-    mistakes = [10, 19, 21, 22, 23, 24, 56, 100, 480_000]
+    mistakes = [10, 19, 22, 23, 24, 56, 100, 480_000]
     assert len(set(mistakes)) == len(mistakes) and 20 not in mistakes
     conv_side = {  # the largest side under each mistaken rule
         "no +1": max(h for h in range(5, 80) if ((h - 1) // 2) ** 2 * 4800 <= 500_000),
@@ -263,10 +267,8 @@ def test_every_hinted_two_stride2_mistake_is_a_distinct_wrong_answer():
         "pool only multiplies S": smallest_k(3, 4),
         "pool only widens r": smallest_k(5, 2),
         "no strides": smallest_k(4, 1),
-        "late S": smallest_k(1 + 2 * 2 + 1 * 4, 4),
     }
-    assert mistakes == {"no pool": 14, "pool only multiplies S": 8, "pool only widens r": 13, "no strides": 26,
-                        "late S": 6}
+    assert mistakes == {"no pool": 14, "pool only multiplies S": 8, "pool only widens r": 13, "no strides": 26}
     assert 7 not in mistakes.values() and 29 not in mistakes.values()
 
 
@@ -338,3 +340,44 @@ def test_rf_function_cannot_wrap_the_library():
         assert not result.passed and "recurrences yourself" in result.message, (fn.__name__, result.message)
     assert rf(nn.Sequential(nn.Conv2d(1, 1, 3)))[-1].size == 3  # unpatched again
     assert course_lib.receptive_field(nn.Sequential(nn.MaxPool2d(2)))[-1].stride == 2
+
+
+def test_layers_needed_answer_counts_the_covering_rows_by_receptive_region():
+    model = ch03.stride1_model()
+    assert len(model) == 1 + ch03.STRIDE1_LAYERS == 9
+    row = receptive_field(model, (1, 28, 28))[-1]
+    assert (row.size, row.stride, row.padding, row.output_size) == (37, 2, 18, 14)
+    regions = {u: receptive_region(model, (1, 28, 28), layer=-1, unit=(u, u))[0] for u in range(14)}
+    covering = [u for u, rows in regions.items() if rows == slice(0, 28)]
+    by_formula = [u for u in range(14) if 2 * u - 18 <= 0 and 2 * u - 18 + 37 - 1 >= 27]
+    assert covering == by_formula == ch03.covering_rows() == [5, 6, 7, 8, 9]
+    assert check("ex-ch3-layers-needed", len(covering)).passed
+
+
+def test_every_hinted_layers_needed_mistake_is_a_distinct_wrong_answer():
+    def count(r, jump, pad, first=lambda u, jump, pad: u * jump - pad):
+        return sum(first(u, jump, pad) <= 0 and first(u, jump, pad) + r - 1 >= 27 for u in range(14))
+
+    mistakes = {
+        "every row, since r > 28": 14,
+        "pixel positions, not units": 37 - 28 + 1,
+        "P left out": count(37, 2, 0),
+        "P stops after the first layer": count(37, 2, 2),
+        "S = 1 in r": count(5 + 2 * 8, 2, 18),
+        "fields inside the image": sum(2 * u - 18 >= 0 and 2 * u - 18 + 36 <= 27 for u in range(14)),
+    }
+    assert mistakes == {"every row, since r > 28": 14, "pixel positions, not units": 10, "P left out": 1,
+                        "P stops after the first layer": 2, "S = 1 in r": 0, "fields inside the image": 0}
+    assert count(37, 2, 18) == 5 and 5 not in mistakes.values()
+
+
+@pytest.mark.parametrize(("label", "answer", "step"), [
+    ("ex-ch3-two-stride2", 7, 1), ("ex-ch3-first-kernel", 7, 2), ("ex-ch3-macs", 20, 1),
+    ("ex-ch3-layers-needed", 5, 1),
+])
+def test_no_hints_on_both_neighbours_of_the_answer(label, answer, step):
+    """Specific hints on both sides of the answer would bracket it; at most one neighbour gets one."""
+    generic = [f" is {v}; that is not it." in check(label, v).message for v in (answer - step, answer + step)]
+    assert any(generic), [check(label, v).message for v in (answer - step, answer + step)]
+    for far in range(answer + step, answer + 40 * step, step):  # and no "a smaller one does too" above it
+        assert "smaller" not in check(label, far).message, far

@@ -9,7 +9,7 @@ from torch import nn
 
 from ..layers import layer_spec
 from ..models import simple_cnn
-from ..receptive import receptive_field
+from ..receptive import receptive_field, receptive_region
 from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register, reject_known_mistakes
 
 # ex-ch3-two-stride2: the smallest kernel k of the last convolution for which a unit sees TARGET_RF pixels.
@@ -36,11 +36,7 @@ def _two_stride2(answer: Any) -> str:
             "pool, neighbouring units are twice as far apart in the input.",
         26: "26 ignores the strides. After a stride-2 layer, neighbouring units are 2 input pixels "
             "apart, so every later tap reaches further in the input.",
-        6: "6 grows each layer's field with the effective stride after that layer. A layer's "
-           "taps are spaced by the stride of the layers before it, S_(l-1).",
     })
-    if value is not None and value > expected:
-        raise Feedback(f"A {value}×{value} kernel reaches {TARGET_RF} pixels, but a smaller one does too.")
     expect_int(answer, expected, "Your kernel size",
                "Walk the recurrences of the section on receptive fields through the first two layers, the pool "
                "included; then ask how much each extra tap of the last kernel adds to r.")
@@ -58,14 +54,13 @@ def _first_kernel(answer: Any) -> str:
         11: "11 counts one channel only. On a colour image the kernel reads all 3 channels at "
             "each position, so a k×k kernel reads 3·k·k numbers.",
         3: "A 3×3 kernel reads 3·9 = 27 numbers on a colour image: fewer than the 32 it writes.",
-        5: "A 5×5 kernel reads 3·25 = 75 numbers for 32 outputs, about 2.3 per output; "
-           "simple_cnn's first layer reads 25 for 8, about 3.1 per output.",
+        5: "Reading more numbers than it writes is not enough: the rule compares ratios. The layer must "
+           "read at least as many numbers per number written as simple_cnn's first layer, which reads 25 "
+           "for every 8 it writes.",
     })
-    if value is not None and value > 7:
-        raise Feedback(f"{value}×{value} compresses enough, but a smaller odd kernel does too.")
     expect_int(answer, 7, "Your kernel size",
-               "Go back to the section on the first layer's kernel: count what simple_cnn's first layer reads "
-               "and writes at one position, then what a k×k kernel reads on a colour image.")
+               "Go back to the section \"Why the first layer uses a 5×5 kernel\": count what simple_cnn's first "
+               "layer reads and writes at one position, then what a k×k kernel reads on a colour image.")
     return ("simple_cnn reads 25 numbers per 8 written (3.1 each); 7×7 on 3 channels reads 147 for 32 "
             "(4.6 each), while 5×5 reads only 75 (2.3 each).")
 
@@ -86,15 +81,14 @@ def _macs(answer: Any) -> str:
     expected = max(side for side in range(1, 200) if macs_at(side) <= MACS_BUDGET)
     value = as_int(answer)
     reject_known_mistakes(value, {
-        10: "10 is the side of an output grid, not of the input: with stride 2 the output is about half "
-            "as wide as the input. And if your 10×10 applied the kernel at every input position: a "
-            "convolution does its MACs at the positions of its output grid only.",
-        19: "An input of 19 fits, but it is not the largest: the floor in (H + 2p - k)//s + 1 maps more "
-            "than one input size onto the same output grid.",
-        21: "21 gives an 11×11 output grid: 121 positions × 4,800 MACs = 580,800, over the budget.",
-        22: "22 gives an 11×11 output grid, over the budget. Either the output-size formula lost its "
-            "+1 (a 5-tap window fits once on a 5-pixel input), or the padding went on one side only: "
-            "it is added on both, 2p.",
+        10: "10 can come from two slips. If it is the side of your output grid: the question asks for the "
+            "input's side, and with stride 2 the input is about twice as wide as the output. If you counted "
+            "MACs at all H×H input positions: the kernel is applied once per output position, so count them "
+            "on the output grid only.",
+        19: "Look again at the floor // in the output-size formula (H + 2p - k)//s + 1: with stride 2 it "
+            "drops a remainder, so more than one input size lands on the same output grid.",
+        22: "22: either the output-size formula lost its +1 (a 5-tap window fits once on a 5-pixel "
+            "input), or the padding went on one side only: it is added on both sides, 2p.",
         23: "23 leaves out the padding: with padding 2, an H-pixel row is H + 4 wide once padded, so "
             "the output grid is larger than an unpadded count gives.",
         24: "24 leaves out the padding: with padding 2, an H-pixel row is H + 4 wide once padded, so "
@@ -283,31 +277,54 @@ def _short(value: Any, show=repr, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# ex-ch3-layers-needed: simple_cnn's first layer, then STRIDE1_LAYERS 3×3 stride-1 convolutions (padding 1);
+# how many rows u of the last 14×14 grid have a receptive field that covers all 28 rows of the image.
+STRIDE1_LAYERS = 8
+
+
+def stride1_model(n: int = STRIDE1_LAYERS) -> nn.Sequential:
+    """The exercise's network: a 5×5 stride-2 convolution (padding 2), then ``n`` 3×3 stride-1 ones (padding 1)."""
+    return nn.Sequential(nn.Conv2d(1, 1, 5, stride=2, padding=2), *(nn.Conv2d(1, 1, 3, padding=1) for _ in range(n)))
+
+
+def covering_rows(n: int = STRIDE1_LAYERS) -> list[int]:
+    """The rows u of the last layer of :func:`stride1_model` whose field holds all 28 image rows, by region."""
+    model = stride1_model(n)
+    return [u for u in range(14) if receptive_region(model, (1, 28, 28), unit=(u, 0))[0] == slice(0, 28)]
+
+
 @register("ex-ch3-layers-needed")
 def _layers_needed(answer: Any) -> str:
-    def size(n: int) -> int:
-        layers = [nn.Conv2d(1, 1, 5, stride=2, padding=2)] + [nn.Conv2d(1, 1, 3, padding=1) for _ in range(n)]
-        return receptive_field(nn.Sequential(*layers))[-1].size
-
-    needed = next(n for n in range(1, 50) if size(n) >= 28)
+    rows = covering_rows()
+    expected = len(rows)
     value = as_int(answer)
     reject_known_mistakes(value, {
-        3: "3 is the count for stride-2 layers (r = 9, 17, 33). With stride 1 the effective "
-           "stride stays at the first layer's 2, so the field grows by the same amount each layer.",
-        12: "12 grows r by 2 per layer, as if the 3×3 taps were 1 pixel apart. After the stride-2 "
-            "first layer, neighbouring units are 2 input pixels apart.",
-        14: "That starts from r = 1; the 3×3 layers start from the first layer's field.",
-        needed + 1: f"{needed + 1} counts the first layer too; the question asks how many stride-1 layers "
-                    "follow it.",
+        14: "Not every row: r is more than 28, but a field can be larger than the image and still miss its "
+            "first or last rows, depending on where it lies. Row u's field runs from input row uS - P to "
+            "uS - P + r - 1; check both ends for each u.",
+        10: "10 counts positions one input pixel apart: the input rows where a field of r pixels can start "
+            "and still cover rows 0 to 27. Neighbouring units of the last layer are S input pixels apart, "
+            "not 1.",
+        1: "Your fields start at row uS, as if P were 0. The padding of every layer shifts the fields up: "
+           "row u's field starts at input row uS - P.",
+        2: "Your fields sit too low, as if P had stopped growing after the first layer. Each padded 3×3 "
+           "layer adds its padding times the effective stride of the layers before it, p·S_(l-1), to P.",
+        0: "No row at all? Check r first: after the stride-2 first layer, the taps of every 3×3 layer are "
+           "S = 2 input pixels apart. And the question asks for fields that cover all 28 image rows, not "
+           "for fields that fit inside the image.",
     })
-    if value == needed - 1:
-        raise Feedback(f"With {value} stride-1 layers a unit sees {size(value)} pixels, fewer than 28.")
-    expect_int(answer, needed, "Your number of layers",
-               "Walk the recurrences from simple_cnn's first layer; its effective stride tells how much "
-               "each 3×3 layer adds.")
-    return ("r = 5, then 9, 13, 17, 21, 25, 29: six stride-1 layers, where stride-2 layers needed three "
-            "(9, 17, 33). Even at 29 not every unit sees all 28 rows: on the 14×14 grid only the units of "
-            "row 7 do (rows 0 to 28 before clipping); the others lose rows to the border.")
+    expect_int(answer, expected, "Your number of rows",
+               f"Walk the recurrences from the first layer through the {STRIDE1_LAYERS} stride-1 layers to r, S "
+               "and P; then, for each row u, check that its field's first row, uS - P, is 0 or less and its "
+               "last row, uS - P + r - 1, is 27 or more.")
+    row = receptive_field(stride1_model(), (1, 28, 28))[-1]
+    r, jump, pad = row.size, row.stride, row.padding
+    return (f"r = {r}, S = {jump}, P = {pad} after the first layer and {STRIDE1_LAYERS} stride-1 layers, so row u "
+            f"sees input rows {jump}u - {pad} to {jump}u + {r - 1 - pad}. Its field reaches row 0 when "
+            f"{jump}u - {pad} ≤ 0 (u ≤ {rows[-1]}) and row 27 when {jump}u + {r - 1 - pad} ≥ 27 (u ≥ {rows[0]}): "
+            f"rows {rows[0]} to {rows[-1]}, {expected} of the 14. The {r}-row field has {r - 28} rows to spare, so "
+            f"it may start anywhere from row -{r - 28} to row 0, and units {jump} pixels apart start at {expected} "
+            "of those rows. A field larger than the image does not make every unit see all of it.")
 
 
 # ex-ch3-corner-region: which units of layer 1.0 of simple_cnn(first_ks=9) see their whole field on a 28×28 image.
