@@ -3,8 +3,8 @@
 For batch sizes 128, 256, 512 and 1024 this trains seed 0 through ``course_lib.train`` (fastai's
 Learner), the same run chapter 4 shows, and times the whole epoch (training and the pass over the
 10,000 test digits). The sizes run in interleaved rounds and each keeps its fastest round, which
-is the least disturbed by other processes. Whether a larger batch makes an epoch faster depends on
-the CPU, so the result records the machine (benchmarks/machine.py).
+is the least disturbed by other processes. Whether a larger batch makes an epoch faster may depend
+on the CPU, so the result records the machine (benchmarks/machine.py).
 
 Writes benchmarks/results/batch_size.json.
 Usage: OMP_NUM_THREADS=2 python benchmarks/bench_batch_size.py [--rounds 2]

@@ -62,8 +62,11 @@ def one_cycle_schedule(n_steps: int, lr_max: float, *, pct_start: float = 0.25, 
     opposite, ``moms[0]`` down to ``moms[1]`` and back up to ``moms[2]``.
     ``style="fastai"`` evaluates step ``t`` at position ``t/n_steps`` as
     ``fit_one_cycle`` does (so the last step is just above the final rate);
-    ``style="torch"`` places the peak at step ``pct_start*n_steps - 1`` and the
-    final rate exactly at the last step, as ``torch.optim.lr_scheduler.OneCycleLR``
+    ``style="torch"`` ends the warm-up at step ``e = pct_start*n_steps - 1``,
+    which need not be whole (step ``t <= e`` warms up with progress ``t/e``, a
+    later step anneals with progress ``(t - e)/(n_steps - 1 - e)``, so the rate is
+    exactly ``lr_max`` at a step only when ``e`` is whole), and puts the final
+    rate exactly at the last step, as ``torch.optim.lr_scheduler.OneCycleLR``
     does. OneCycleLR's ``final_div_factor`` divides the *starting* rate, so
     its final rate is ``lr_max/(div_factor*final_div_factor)``: pass
     ``div_final=div_factor*final_div_factor`` to reproduce it.

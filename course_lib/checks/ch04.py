@@ -63,79 +63,147 @@ def _warmup_steps(answer: Any) -> str:
             f"steps (0.3 × {n} = {0.3 * n:.1f}, rounded up).")
 
 
-@register("ex-ch4-torch-final-lr")
-def _torch_final_lr(answer: Any) -> str:
-    value = as_number(answer, "Your final_div_factor")
+# The OneCycleLR exercise: a linear warm-up (anneal_strategy="linear"), which neither
+# one_cycle_schedule nor the 1cycle explorer computes, so the student has to place the step.
+TORCH_MAX_LR, TORCH_TOTAL_STEPS, TORCH_STEP = 0.01, 100, 15
+
+
+def _torch_linear_rate(step: int = TORCH_STEP) -> float:
+    """The rate a real OneCycleLR (linear, defaults otherwise) gives the optimizer at ``step``."""
+    import torch
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=TORCH_MAX_LR, momentum=0.9)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=TORCH_MAX_LR, total_steps=TORCH_TOTAL_STEPS,
+                                                anneal_strategy="linear")
+    for _ in range(step):
+        opt.step()
+        sched.step()
+    return float(opt.param_groups[0]["lr"])
+
+
+def _linear_warmup(step: float, end: float, start: float = TORCH_MAX_LR / 25) -> float:
+    """A straight line from ``start`` at step 0 to max_lr at step ``end``."""
+    return start + (TORCH_MAX_LR - start) * step / end
+
+
+@register("ex-ch4-torch-linear-lr")
+def _torch_linear_warmup(answer: Any) -> str:
+    value = as_number(answer, "Your rate")
+    expected = _torch_linear_rate()
+    t, n = TORCH_STEP, TORCH_TOTAL_STEPS
+    end = 0.3 * n - 1  # OneCycleLR ends its warm-up at step pct_start*total_steps - 1
+    cosine = TORCH_MAX_LR / 25 + (TORCH_MAX_LR - TORCH_MAX_LR / 25) * (1 - math.cos(math.pi * t / end)) / 2
     reject_known_mistakes(value, {
-        1e6: "1e6 would be right if OneCycleLR divided max_lr by final_div_factor, but it divides "
-             "the *starting* rate, max_lr/div_factor.",
-        2e7: "The starting rate is already div_factor times smaller than max_lr, so the last "
-             "division needs a smaller factor, not a larger one.",
-        1e4: "1e4 is PyTorch's default final_div_factor; with div_factor=20 it ends at max_lr/2e5, "
-             "not at max_lr/1e6.",
-        0.01 / 1e6: "That is the final rate itself; the question asks for the final_div_factor that "
-                    "produces it.",
-    }, rel=0.001)
-    expect_close(answer, 1e6 / 20, "Your final_div_factor",
-                 hint="Reread the 'final rate' row of the table in 'The 1cycle schedule': which rate does "
-                      "final_div_factor divide?")
-    return "5e4: the last rate is max_lr/div_factor/final_div_factor = 0.01/20/5e4 = 1e-8 = max_lr/1e6."
+        _linear_warmup(t, 0.3 * n): f"That ends the warm-up at step {0.3 * n:g} = pct_start·total_steps, i.e. it "
+                                     "places the steps as fit_one_cycle does (step t at position t/n). Reread in "
+                                     "'The 1cycle schedule' at which step OneCycleLR's warm-up ends.",
+        cosine: "That follows a half cosine, OneCycleLR's default anneal_strategy; the question sets "
+                "anneal_strategy='linear', a straight line between the same two points.",
+        _linear_warmup(t, 0.25 * n - 1): "That uses pct_start=0.25, fit_one_cycle's default; the question leaves "
+                                         "OneCycleLR's own default pct_start.",
+        _linear_warmup(t, 0.25 * n): "That uses pct_start=0.25, fit_one_cycle's default (and its placement of the "
+                                     "steps); the question leaves OneCycleLR's own defaults.",
+        _linear_warmup(t + 1, end): f"That is the rate of step {t + 1}: steps count from 0, and the rate the "
+                                    "optimizer uses before any sched.step() is step 0's.",
+        _linear_warmup(t - 1, end): f"That is the rate of step {t - 1}; after {t} calls of sched.step() the "
+                                    f"scheduler is at step {t}.",
+        _linear_warmup(t, end, start=TORCH_MAX_LR / 1e4): "That starts the warm-up at max_lr/final_div_factor; "
+                                                          "final_div_factor only sets where the annealing ends. "
+                                                          "The warm-up starts at max_lr/div_factor.",
+        _linear_warmup(t, end, start=0.0): "That starts the warm-up at 0; OneCycleLR starts it at "
+                                           "max_lr/div_factor.",
+        TORCH_MAX_LR / 25: "That is the starting rate, the rate of step 0.",
+        TORCH_MAX_LR: "That is max_lr, which the rate reaches only at the end of the warm-up.",
+    }, rel=1e-5)
+    if math.isclose(value, expected, rel_tol=0.01) and not math.isclose(value, expected, rel_tol=1e-6):
+        raise Feedback(f"{value:g} is close, but not exact: it looks rounded. The rate follows exactly from where "
+                       "OneCycleLR puts the end of its warm-up; pass the float unrounded.")
+    expect_close(answer, expected, "Your rate", rel=1e-6,
+                 hint="Reread the last row of the table in 'The 1cycle schedule' (where OneCycleLR's warm-up "
+                      "ends) and the table's start rate, then draw a straight line between the two.")
+    return (f"{expected:.7g}: OneCycleLR's warm-up ends at step pct_start·total_steps − 1 = {end:g}, not at "
+            f"{0.3 * n:g}, so step {t} is {t}/{end:g} of the way from max_lr/25 = {TORCH_MAX_LR / 25:g} to max_lr: "
+            f"{TORCH_MAX_LR / 25:g} + {TORCH_MAX_LR - TORCH_MAX_LR / 25:g} × {t}/{end:g}.")
 
 
-# Where fastai's warm-up reaches lr_max/2 (not the asked midpoint of lr_max/25 and lr_max):
-# (1 - cos(pi*q))/2 = (1/2 - 1/25)/(1 - 1/25), and p = 0.25*q.
-_P_HALF_OF_MAX = 0.25 * math.acos(1 - 2 * (0.5 - 1 / 25) / (1 - 1 / 25)) / math.pi
+# The warm-up exercise: where fastai's rate has covered a quarter of its climb from lr_max/25 to
+# lr_max. (1 - cos(pi*q))/2 = 1/4 gives q = arccos(1/2)/pi = 1/3, and p = 0.25*q = 1/12.
+_Q_QUARTER = math.acos(0.5) / math.pi
+_P_QUARTER = 0.25 * _Q_QUARTER
+# Where the rate is lr_max/4 (a quarter of the peak, not of the climb).
+_P_QUARTER_OF_MAX = 0.25 * math.acos(1 - 2 * (0.25 - 1 / 25) / (1 - 1 / 25)) / math.pi
 
 
 @register("ex-ch4-one-cycle-lr")
-def _one_cycle_midpoint(answer: Any) -> str:
+def _one_cycle_quarter(answer: Any) -> str:
     value = as_number(answer, "Your position")
     reject_known_mistakes(value, {
-        0.25: "At p = 0.25 the warm-up ends and the rate is lr_max itself, not halfway there. "
-              "Where in its phase does a half cosine pass its midpoint?",
-        0.5: "0.5 is halfway through the warm-up's *own* progress p/pct_start; the question asks "
-             "for the position p = t/n in the whole run.",
-        12.5: "Give the position as a fraction of the run between 0 and 1, not a percentage.",
-        0.5 * 0.3: "0.3 is PyTorch's default pct_start; the question is about fit_one_cycle's defaults.",
-        _P_HALF_OF_MAX: "At that position the rate is lr_max/2, half of the peak; the question asks for "
-                        "the rate halfway between the start, lr_max/25, and lr_max.",
-    }, rel=1e-03)
-    expect_close(answer, 0.125, "Your position", rel=1e-6,
+        0.25 / 4: "That is where a straight ramp would have covered a quarter of its climb. cos_anneal is a half "
+                  "cosine: it leaves lr_max/25 slowly, so at a quarter of the warm-up it has covered less than "
+                  "a quarter of the climb.",
+        _Q_QUARTER: "That is the warm-up's *own* progress q = p/pct_start; the question asks for the position "
+                    "p = t/n in the whole run.",
+        0.25: "At p = 0.25 the warm-up ends and the rate is lr_max itself, the whole climb.",
+        0.125: "At p = 0.125, half-way through the warm-up, the half cosine has covered half its climb "
+               "(cos(pi/2) = 0), not a quarter.",
+        100 * _P_QUARTER: "Give the position as a fraction of the run between 0 and 1, not a percentage.",
+        0.3 * _Q_QUARTER: "0.3 is PyTorch's default pct_start; the question is about fit_one_cycle's defaults.",
+        _P_QUARTER_OF_MAX: "At that position the rate is lr_max/4, a quarter of the peak; the question asks for "
+                           "a quarter of the climb, which starts at lr_max/25.",
+        0.25 * 2 / 3: "At that position the rate has already covered more than half its climb: check which way "
+                      "(1 + cos(pi q))/2 runs in cos_anneal as q goes from 0 to 1.",
+    }, rel=1e-3)
+    if math.isclose(value, _P_QUARTER, rel_tol=0.02) and not math.isclose(value, _P_QUARTER, rel_tol=1e-6):
+        raise Feedback(f"{value:g} is close, but not exact: it looks rounded or read off the discrete steps. "
+                       "Solve cos_anneal for the position exactly and pass the float unrounded.")
+    expect_close(answer, _P_QUARTER, "Your position", rel=1e-6,
                  hint="Reread cos_anneal and how one_cycle_lrs maps a position p into the warm-up's "
                       "phase, in 'The 1cycle schedule'.")
-    return ("cos(pi/2) = 0, so the half cosine is exactly halfway at q = 1/2 of its phase: "
-            "p = 0.5 × 0.25 = 0.125, whatever lr_max and div are.")
+    return ("(1 − cos(pi q))/2 = 1/4 means cos(pi q) = 1/2, so q = 1/3 of the warm-up and p = 0.25/3 = 1/12 "
+            "≈ 0.0833, whatever lr_max and div are. The half cosine leaves lr_max/25 slowly: it takes a third "
+            "of the warm-up for the first quarter of its climb, where a straight ramp (p = 0.0625) would take a "
+            "quarter.")
 
 
 # P(z <= 0.05) for a standard normal z: every negative pre-activation becomes an exact zero.
 _PHI_005 = 0.5 * (1 + math.erf(0.05 / math.sqrt(2)))
+# Of the near-zero ReLU outputs (z <= 0.05), the share that are exact zeros (z <= 0).
+_ZERO_SHARE = 0.5 / _PHI_005
 
 
 @register("ex-ch4-near-zero")
 def _near_zero_normal(answer: Any) -> str:
-    value = as_number(answer, "Your fraction")
-    if math.isclose(value, 100 * _PHI_005, rel_tol=2e-3):
-        raise Feedback("Give a fraction between 0 and 1, not a percentage.")
-    if math.isclose(value, 0.5, abs_tol=1e-3):
-        raise Feedback("0.5 counts the exact zeros (the negative pre-activations) only; the positive outputs "
-                       "up to 0.05 are near zero too.")
+    value = as_number(answer, "Your share")
+    if math.isclose(value, 100 * _ZERO_SHARE, rel_tol=2e-3):
+        raise Feedback("Give a share between 0 and 1, not a percentage.")
     reject_known_mistakes(value, {
-        2 * _PHI_005 - 1: "That is the share with |x| <= 0.05; after the ReLU every negative input is an exact "
-                          "zero, and zeros count as near zero.",
-        _PHI_005 - 0.5: "That counts the outputs in (0, 0.05] only; the exact zeros count too.",
-        1 - _PHI_005: "That is the share of outputs *above* 0.05; the question asks for the share at most 0.05.",
-    }, rel=0.02)
-    # +-0.016 is 3 standard deviations of an estimate from 10,000 samples (the size of the chapter's own
-    # sample in 'Why plain training fails'), so a sampled share gets this hint, not the generic one.
-    if math.isclose(value, _PHI_005, abs_tol=0.016) and not math.isclose(value, _PHI_005, rel_tol=1e-5):
+        _PHI_005: "That is the share of *all* outputs that count as near zero; the question asks what share of "
+                  "those near-zero outputs are exact zeros.",
+        0.5: "0.5 is the share of *all* outputs that are exact zeros; the question asks for their share among "
+             "the near-zero outputs only.",
+        (_PHI_005 - 0.5) / _PHI_005: "That is the share of the near-zero outputs that are *positive*, in (0, 0.05]; "
+                                     "the question asks for the exact zeros.",
+        _PHI_005 - 0.5: "That is the share of all outputs in (0, 0.05]; the question asks what share of the "
+                        "near-zero outputs are exact zeros.",
+        0.5 / (2 * _PHI_005 - 1): "That divides by the share with |z| <= 0.05; after the ReLU every negative "
+                                  "input is an exact zero, and zeros count as near zero.",
+    }, rel=0.002)
+    if value > 1:
+        raise Feedback(f"{value:g} is above 1, so it cannot be a share: the exact zeros are among the near-zero "
+                       "outputs, so they cannot outnumber them.")
+    # +-0.01 is about 4 standard deviations of an estimate from 10,000 samples (about 5,200 of them near
+    # zero), so a sampled share gets this hint, not the generic one.
+    if math.isclose(value, _ZERO_SHARE, abs_tol=0.01) and not math.isclose(value, _ZERO_SHARE, rel_tol=1e-5):
         raise Feedback(f"{value:g} is close, but not exact: it looks rounded or estimated from samples. This "
                        "share follows exactly from the normal CDF; compute it and pass the float unrounded.")
-    expect_close(answer, _PHI_005, "Your fraction", rel=1e-5,
+    expect_close(answer, _ZERO_SHARE, "Your share", rel=1e-5,
                  hint="Reread how the % near zero is counted in 'Why plain training fails', and what "
-                      "a ReLU does to a negative input.")
-    return (f"relu(z) <= 0.05 exactly when z <= 0.05, so the share is Phi(0.05) = {_PHI_005:.4f}. "
-            "Hooking the convolution before its ReLU gives the same number: near_zero cannot tell "
-            "a dead ReLU from a merely negative pre-activation.")
+                      "a ReLU does to a negative input: which inputs z end up near zero, and which exactly 0?")
+    return (f"relu(z) <= 0.05 exactly when z <= 0.05 (a share Phi(0.05) = {_PHI_005:.4f} of all outputs), and "
+            f"relu(z) == 0 exactly when z <= 0 (a share 0.5), so 0.5/Phi(0.05) = {_ZERO_SHARE:.4f} of the "
+            "near-zero outputs are exact zeros. Hooking the convolution before its ReLU gives the same near-zero "
+            "share, since the test z <= 0.05 is the same: near_zero cannot tell a dead ReLU from a merely "
+            "negative pre-activation.")
 
 
 @register("ex-ch4-minimum-suggestion")
@@ -163,5 +231,5 @@ def _minimum_batches_back(answer: Any) -> str:
                  hint="Reread the rate formula at the top of 'The learning-rate finder': the answer "
                       "follows from it alone, with no data from the run.")
     return ("eight decades in 100 batches: a factor 10 every 12.5 batches, so the 'minimum' suggestion "
-            "is the rate lr_find used 12.5 batches before the lowest loss, back on the descending part of "
-            "the curve.")
+            "is the rate lr_find used 12.5 batches before the lowest loss; on this page's curve that rate lies "
+            "back on the descending part (asserted in the chapter), but nothing guarantees it on every curve.")
