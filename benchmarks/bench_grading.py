@@ -41,7 +41,7 @@ RIGHT = [("output_size_answer = None", "output_size_answer = 30"),
          ("dilated_padding_answer = None", "dilated_padding_answer = (4, 4, 4, 5)"),
          ("weight_shape_answer = None", "weight_shape_answer = ((10, 4, 5, 3), 610)"),
          ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),
-         ("stride_chain_answer = None", "stride_chain_answer = [18, 8, 3, 1]"),
+         ("stride_chain_answer = None", "stride_chain_answer = 46"),
          ("    raise NotImplementedError",
           "    kh, kw = kernel.shape\n"
           "    return torch.stack([torch.stack([(image[i:i + kh, j:j + kw] * kernel).sum()\n"
@@ -51,7 +51,7 @@ WRONG = [("output_size_answer = None", "output_size_answer = 15"),
          ("dilated_padding_answer = None", "dilated_padding_answer = (1, 2, 1, 2)"),
          ("weight_shape_answer = None", "weight_shape_answer = ((4, 10, 5, 3), 610)"),
          ("my_kernel = None", "my_kernel = [[-1, -1, -1], [0, 0, 0], [1, 1, 1]]"),
-         ("stride_chain_answer = None", "stride_chain_answer = [19, 10, 5, 3]"),
+         ("stride_chain_answer = None", "stride_chain_answer = 47"),
          ("    raise NotImplementedError", "    return image")]
 FORGE = ('import json, os\nwith open(os.environ["COURSE_LIB_RESULTS_FILE"], "a") as f:\n'
          '    f.write(json.dumps({"label": "ex-ch1-output-size", "status": "correct", "points": 100, '

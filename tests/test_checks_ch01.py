@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import check
+import course_lib
+import course_lib.matmul
+from course_lib import check, conv2d_loops, conv2d_matmul, conv_matrix, conv_output_size
 
 
 def loop_conv(img, k):
@@ -45,9 +47,9 @@ def im2col_conv(img, k):
         ("ex-ch1-diagonal-kernel", np.array([[1, -1, 0], [-1, 1, 0], [0, 0, 0]])),
         ("ex-ch1-diagonal-kernel", 1e-5 * torch.tensor([[1.0, 0.0, -1.0], [0.0, 0.0, 0.0], [-1.0, 0.0, 1.0]])),
         ("ex-ch1-diagonal-kernel", 1e4 * torch.tensor([[1.0, 0.0, -1.0], [0.0, 0.0, 0.0], [-1.0, 0.0, 1.0]])),
-        ("ex-ch1-stride-chain", [18, 8, 3, 1]),
-        ("ex-ch1-stride-chain", (18, 8, 3, 1)),
-        ("ex-ch1-stride-chain", torch.tensor([18, 8, 3, 1])),
+        ("ex-ch1-stride-chain", 46),
+        ("ex-ch1-stride-chain", np.int64(46)),
+        ("ex-ch1-stride-chain", torch.tensor(46)),
     ],
 )
 def test_right_answers_pass(label, answer):
@@ -128,15 +130,29 @@ def test_loop_convolution_passes():
         ("ex-ch1-diagonal-kernel", [[1, 0, -1], [0, 0, 0], [-1, 0]], "three rows of three"),
         ("ex-ch1-diagonal-kernel", [[1, 0, -1], [0, 0, 0], [-1, 0, "1"]], "cannot read your list"),
         ("ex-ch1-diagonal-kernel", lambda: 0, "cannot read your function"),
-        ("ex-ch1-stride-chain", [19, 10, 5, 3], "chapter's 3×3 layers"),
-        ("ex-ch1-stride-chain", [18, 9, 4, 2], "round up"),
-        ("ex-ch1-stride-chain", [18, 8, 4, 1], "Layer 3 is not right (you have 4)"),
-        ("ex-ch1-stride-chain", [17, 7, 2, 1], "Layer 1 is not right (you have 17)"),
-        ("ex-ch1-stride-chain", [18.0, 8, 3, 1], "whole number"),
-        ("ex-ch1-stride-chain", [18.5, 8, 3, 1], "whole number"),
-        ("ex-ch1-stride-chain", [18, 8], "four sizes"),
-        ("ex-ch1-stride-chain", "19,10,5,3", "string"),
-        ("ex-ch1-stride-chain", 18, "single number"),
+        ("ex-ch1-stride-chain", 31, "the smallest n whose last output is 1×1"),
+        ("ex-ch1-stride-chain", 31, "as if it had no floor"),
+        ("ex-ch1-stride-chain", 31, "rounding each layer's output up"),
+        ("ex-ch1-stride-chain", 22, "the largest n for 3 layers"),
+        ("ex-ch1-stride-chain", 94, "the largest n for 5 layers"),
+        ("ex-ch1-stride-chain", 61, "if the padding were added once"),
+        ("ex-ch1-stride-chain", 76, "if the padding is ignored"),
+        ("ex-ch1-stride-chain", 76, "without the +1"),
+        ("ex-ch1-stride-chain", 1, "the size of the last output"),
+        ("ex-ch1-stride-chain", 47, "Put your n through the four layers"),
+        ("ex-ch1-stride-chain", 45, "Put your n through the four layers"),
+        ("ex-ch1-stride-chain", 0, "a positive number of pixels"),
+        ("ex-ch1-stride-chain", -46, "a positive number of pixels"),
+        ("ex-ch1-stride-chain", [18, 8, 3, 1], "give one whole number, the input size n"),
+        ("ex-ch1-stride-chain", (46,), "give one whole number, the input size n"),
+        ("ex-ch1-stride-chain", np.array([46, 22]), "give one whole number, the input size n"),
+        ("ex-ch1-stride-chain", 46.0, "whole number of pixels"),
+        ("ex-ch1-stride-chain", 45.5, "whole number of pixels"),
+        ("ex-ch1-stride-chain", np.float32(46), "whole number of pixels"),
+        ("ex-ch1-stride-chain", torch.tensor(46.0), "whole number of pixels"),
+        ("ex-ch1-stride-chain", "46", "string"),
+        ("ex-ch1-stride-chain", True, "as an int; got bool"),
+        ("ex-ch1-stride-chain", {46}, "as an int; got set"),
         ("ex-ch1-conv-by-hand", 42, "Pass your function itself"),
         ("ex-ch1-conv-by-hand", lambda img, k: torch.zeros(2, 2), "has shape (2, 2); expected (3, 3)"),
         ("ex-ch1-conv-by-hand", lambda img, k: loop_conv(img, k[:, : k.shape[0]]), "2×3 kernel"),
@@ -152,6 +168,20 @@ def test_loop_convolution_passes():
         ("ex-ch1-conv-by-hand",
          lambda img, k: torch.nn.Conv2d(1, 1, tuple(k.shape), bias=False)(img[None, None])[0, 0],
          "this exercise rules out"),
+        ("ex-ch1-conv-by-hand", lambda im, k: conv2d_loops(im[None, None], k[None, None])[0, 0],
+         "called course_lib.matmul.conv2d_loops, which this exercise rules out"),
+        ("ex-ch1-conv-by-hand", lambda im, k: conv2d_matmul(im[None, None], k[None, None])[0, 0],
+         "called course_lib.matmul.conv2d_matmul, which this exercise rules out"),
+        ("ex-ch1-conv-by-hand", lambda im, k: course_lib.conv2d_loops(im[None, None], k[None, None])[0, 0],
+         "called course_lib.matmul.conv2d_loops"),
+        ("ex-ch1-conv-by-hand", lambda im, k: course_lib.matmul.conv2d_matmul(im[None, None], k[None, None])[0, 0],
+         "called course_lib.matmul.conv2d_matmul"),
+        ("ex-ch1-conv-by-hand",
+         lambda im, k: course_lib.MatmulConv2d(1, 1, tuple(k.shape), bias=False)(im[None, None])[0, 0],
+         "called course_lib.matmul.conv2d_matmul"),
+        ("ex-ch1-conv-by-hand",
+         lambda im, k: (conv_matrix(k, tuple(im.shape)) @ im.flatten()).view(im.shape[0] - k.shape[0] + 1, -1),
+         "called course_lib.matmul.conv_matrix"),
     ],
 )
 def test_wrong_answers_get_a_specific_hint(label, answer, hint):
@@ -174,6 +204,60 @@ def test_the_output_size_answer_and_each_hinted_height_come_from_the_mistake_the
     assert (8 - 1) * 4 + 5 - 2 * 3 == 27  # the formula solved for n without the floor
     for wrong in (8, 27, 28, 29, 31, 33, 34, 36, 12, 30.0):
         assert "30" not in check("ex-ch1-output-size", wrong).message.replace("30.0", ""), wrong
+
+
+def _after_four_layers(n, out=lambda m: conv_output_size(m, 5, stride=2, padding=1), layers=4):
+    """n after ``layers`` layers that map a size m to out(m), or None once the kernel no longer fits."""
+    for _ in range(layers):
+        try:
+            n = out(n)
+        except ValueError:  # conv_output_size: the kernel is larger than the padded input
+            return None
+        if n < 1:
+            return None
+    return n
+
+
+def test_the_stride_chain_answer_and_each_hinted_size_come_from_the_mistake_they_name():
+    ends_at_one = [n for n in range(1, 200) if _after_four_layers(n) == 1]
+    assert ends_at_one == list(range(31, 47))  # the answer is 46; 31 is the smallest
+    assert _after_four_layers(47) == 2
+    n = 1
+    for _ in range(4):  # working backwards: the largest input that gives m is 2m + 2
+        n = 2 * n + 2
+    assert n == 46
+    n = 1
+    for _ in range(4):  # working backwards without the floor: 2(m - 1) + 5 - 2
+        n = 2 * (n - 1) + 5 - 2
+    assert n == 31
+
+    def largest(out, layers=4):
+        return max(n for n in range(1, 300) if _after_four_layers(n, out, layers) == 1)
+
+    assert largest(lambda m: -(-(m - 3) // 2) + 1) == 31  # rounding up
+    assert largest(lambda m: conv_output_size(m, 5, stride=2, padding=1), 3) == 22
+    assert largest(lambda m: conv_output_size(m, 5, stride=2, padding=1), 5) == 94
+    assert largest(lambda m: (m + 1 - 5) // 2 + 1) == 61  # padding added once
+    assert largest(lambda m: (m - 5) // 2 + 1) == 76  # padding ignored
+    assert largest(lambda m: (m + 2 - 5) // 2) == 76  # the +1 dropped
+
+
+def test_no_stride_chain_hint_gives_the_answer_away():
+    wrong = [31, 22, 94, 61, 76, 1, 0, -3, 45, 47, 30, 100, 10**6, [18, 8, 3, 1], [19, 10, 5, 3], (46,),
+             46.0, 45.5, np.float32(46), torch.tensor(46.0), True]
+    for answer in wrong:
+        result = check("ex-ch1-stride-chain", answer)
+        assert result.status == "wrong", answer
+        assert "46" not in result.message, (answer, result.message)
+
+
+def test_course_lib_convolutions_are_given_back_after_the_conv_check():
+    check("ex-ch1-conv-by-hand", lambda im, k: conv2d_loops(im[None, None], k[None, None])[0, 0])
+    x, w = torch.randn(1, 1, 5, 6), torch.randn(1, 1, 2, 3)
+    expected = torch.nn.functional.conv2d(x, w)
+    torch.testing.assert_close(course_lib.conv2d_loops(x, w), expected)
+    torch.testing.assert_close(course_lib.matmul.conv2d_matmul(x, w), expected)
+    assert course_lib.conv2d_loops is course_lib.matmul.conv2d_loops
 
 
 def test_the_padding_answer_is_what_padding_same_does_for_the_dilated_kernel():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import numbers
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -100,7 +103,7 @@ def _same_padding(answer: Any) -> str:
         (4, 5, 4, 5): "That is the height's padding on both axes. The width has its own kernel size and "
                       "dilation (5 wide, dilation 2): how many columns does the kernel span?",
         (6, 6, 3, 3): "You swapped the dilations. Like kernel_size=(4, 5), dilation=(3, 2) lists the "
-                      "height first: 3 between rows, 2 between columns.",
+                      "height first: rows 3 pixels apart, columns 2 pixels apart.",
         (1, 2, 1, 2): f"(1, 2, 1, 2) is right for an undilated 4×4 kernel. {undilated}",
         (2, 2, 1, 2): f"(2, 2, 1, 2) is right for an undilated kernel 4 high and 5 wide. {undilated}",
     })
@@ -213,6 +216,14 @@ def _diagonal_kernel(answer: Any) -> str:
             "diagonal edge.")
 
 
+# The ready-made convolutions conv_by_hand must not call. course_lib's are Python functions, so forbidden()
+# swaps their code: the names the package re-exports (course_lib.conv2d_loops) refuse as well.
+_CONV_BY_HAND_FORBIDDEN = ("torch.nn.functional.conv2d", "torch.conv2d", "torch.convolution",
+                           "torch.nn.functional.unfold", "torch._C._nn.im2col",
+                           "course_lib.matmul.conv2d_loops", "course_lib.matmul.conv2d_matmul",
+                           "course_lib.matmul.conv_matrix")
+
+
 @register("ex-ch1-conv-by-hand")
 def _conv_by_hand(answer: Any) -> str:
     expect_callable(answer)
@@ -221,11 +232,11 @@ def _conv_by_hand(answer: Any) -> str:
         img, kernel = torch.randn(h, w, generator=gen), torch.randn(kh, kw, generator=gen)
         expected = F.conv2d(img[None, None], kernel[None, None])[0, 0]
         flipped = F.conv2d(img[None, None], kernel.flip(0, 1)[None, None])[0, 0]
-        with forbidden(("torch.nn.functional.conv2d", "torch.conv2d", "torch.convolution",
-                        "torch.nn.functional.unfold", "torch._C._nn.im2col"),
-                       "compute the convolution yourself (nn.Conv2d calls it too, and F.unfold "
-                       "would hand you the patches): loop over the output positions and take the "
-                       "weighted sums.", namespace=getattr(answer, "__globals__", None)):
+        with forbidden(_CONV_BY_HAND_FORBIDDEN,
+                       "compute the convolution yourself (nn.Conv2d calls F.conv2d too, F.unfold would "
+                       "hand you the patches, and course_lib's conv2d_loops, conv2d_matmul and "
+                       "conv_matrix are finished convolutions): loop over the output positions and take "
+                       "the weighted sums.", namespace=getattr(answer, "__globals__", None)):
             got = answer(img.clone(), kernel.clone())
         got = torch.as_tensor(got, dtype=torch.float32)
         if got.shape != expected.shape:
@@ -239,25 +250,105 @@ def _conv_by_hand(answer: Any) -> str:
     return "your loops agree with F.conv2d on four random cases, including non-square images and kernels."
 
 
+# ex-ch1-stride-chain: four layers, each 5×5 with padding 1 and stride 2, on an n×n input.
+_CHAIN_KS, _CHAIN_STRIDE, _CHAIN_PADDING, _CHAIN_LAYERS = 5, 2, 1, 4
+
+
+def _chain_layer(m: int) -> int:
+    return conv_output_size(m, _CHAIN_KS, stride=_CHAIN_STRIDE, padding=_CHAIN_PADDING)
+
+
+def _through(n: int, layer: Callable[[int], int], layers: int) -> int | None:
+    """The size after ``layers`` applications of ``layer`` to ``n``, or None once a layer has no output."""
+    for _ in range(layers):
+        try:
+            n = layer(n)
+        except ValueError:  # conv_output_size: the kernel does not fit
+            return None
+        if n < 1:
+            return None
+    return n
+
+
+def _ending_at_one(layer: Callable[[int], int], layers: int = _CHAIN_LAYERS) -> list[int]:
+    """Every input size (tried up to one far too big) that ``layers`` applications of ``layer`` take to 1."""
+    return [n for n in range(1, 1000) if _through(n, layer, layers) == 1]
+
+
+@functools.cache
+def _stride_chain_key() -> tuple[int, dict[int, str]]:
+    """The answer, found by trying every n, and the hint for each typical wrong answer, each made by its mistake."""
+    k, s, p = _CHAIN_KS, _CHAIN_STRIDE, _CHAIN_PADDING
+    inputs = _ending_at_one(_chain_layer)
+    no_floor = 1
+    for _ in range(_CHAIN_LAYERS):  # undo each layer as if o = (m + 2p - k)/s + 1 had no floor
+        no_floor = (no_floor - 1) * s + k - 2 * p
+    # (value, what the value is, why that is not the answer)
+    mistakes = [
+        (min(inputs), "the smallest n whose last output is 1×1, but the question asks for the largest", ""),
+        (no_floor, f"what working backwards gives if each layer is undone as if it had no floor, "
+                   f"m → {s}(m - 1) + {k} - {2 * p}",
+         "The floor throws away leftover rows, so a layer can take a larger input and still give the same "
+         "output."),
+        (max(_ending_at_one(lambda m: -(-(m + 2 * p - k) // s) + 1)),
+         "what rounding each layer's output up gives",
+         "PyTorch rounds down: a kernel position only counts if the kernel fits inside the padded input."),
+        (max(_ending_at_one(_chain_layer, _CHAIN_LAYERS - 1)), f"the largest n for {_CHAIN_LAYERS - 1} layers",
+         f"There are {_CHAIN_LAYERS} layers."),
+        (max(_ending_at_one(_chain_layer, _CHAIN_LAYERS + 1)), f"the largest n for {_CHAIN_LAYERS + 1} layers",
+         f"There are {_CHAIN_LAYERS} layers."),
+        (max(_ending_at_one(lambda m: (m + p - k) // s + 1)), "the largest n if the padding were added once",
+         f"padding={p} adds {p} row of zeros above AND {p} below, so a layer sees m + {2 * p} rows."),
+        (max(_ending_at_one(lambda m: conv_output_size(m, k, stride=s))), "the largest n if the padding is ignored",
+         f"padding={p} first adds a frame of zeros around the input, and the kernel slides over the padded "
+         "input."),
+        (max(_ending_at_one(lambda m: (m + 2 * p - k) // s)),
+         f"the largest n if each layer gave (m + {2 * p} - {k})//{s}, without the +1",
+         "That counts the strides between kernel positions; the first position needs no stride, so there is "
+         "one position more."),
+        (1, "the size of the last output",
+         "The question asks for the input size n: the largest one whose last output is still 1×1."),
+    ]
+    answer = max(inputs)
+    merged: dict[int, tuple[list[str], list[str]]] = {}
+    for value, what, why in mistakes:
+        if value != answer:
+            whats, whys = merged.setdefault(value, ([], []))
+            whats.append(what)
+            if why and why not in whys:
+                whys.append(why)
+    hints = {value: f"{value} is " + "; it is also ".join(whats) + ". " + " ".join(whys)
+             for value, (whats, whys) in merged.items()}
+    return answer, {value: hint.strip() for value, hint in hints.items()}
+
+
 @register("ex-ch1-stride-chain")
 def _stride_chain(answer: Any) -> str:
-    expected, n = [], 37
-    for _ in range(4):
-        n = conv_output_size(n, 5, stride=2, padding=1)
-        expected.append(n)
-    got = list(_int_tuple(answer, "a list of four sizes"))
-    if len(got) != 4:
-        raise Feedback(f"There are four layers, so give four sizes; you gave {len(got)}.")
-    if got == [19, 10, 5, 3]:
-        raise Feedback("Those are the sizes of the chapter's 3×3 layers, (n+1)//2. These layers have "
-                       "5×5 kernels with only 1 pixel of padding, so they shrink the image more.")
-    if got == [18, 9, 4, 2]:
-        raise Feedback("Those sizes round up. A kernel position must fit inside the padded input, so "
-                       "PyTorch rounds down: use floor division //.")
-    for i, (g, e) in enumerate(zip(got, expected, strict=True)):
-        if g != e:
-            raise Feedback(f"Layer {i + 1} is not right (you have {g}). Apply the output-size formula, with "
-                           "ks=5, padding=1 and stride=2, to the previous layer's size, and round as "
-                           "PyTorch does.")
-    return ("37 → 18 → 8 → 3 → 1: each layer gives (n + 2 - 5)//2 + 1 = (n - 3)//2 + 1, and the last "
-            "3×3 map leaves room for exactly one position of the 5×5 kernel with its padding.")
+    what = "one whole number, the input size n"
+    if isinstance(answer, (str, bytes)):
+        raise Feedback(f"You gave the string {answer!r}; give {what}, as a Python int without quotes.")
+    is_tensor = hasattr(answer, "numel") and hasattr(answer, "is_floating_point")
+    is_float = isinstance(answer, numbers.Real) and not isinstance(answer, (numbers.Integral, bool))
+    if is_float or (is_tensor and answer.numel() == 1 and answer.is_floating_point()):
+        raise Feedback("You gave a float: an input size is a whole number of pixels. Use floor division // "
+                       "in your arithmetic, as the output-size formula does.")
+    if as_int(answer) is None and (isinstance(answer, (list, tuple)) or getattr(answer, "ndim", 0) > 0):
+        raise Feedback(f"You gave a {type(answer).__name__}; give {what} (not a list of sizes), the "
+                       "largest one whose last output is 1×1.")
+    value = as_int(answer)
+    if value is None:
+        raise Feedback(f"Give {what}, as an int; got {type(answer).__name__}.")
+    if value < 1:
+        raise Feedback(f"You gave {value}: an input size is a positive number of pixels.")
+    expected, hints = _stride_chain_key()
+    reject_known_mistakes(value, hints)
+    if value != expected:
+        raise Feedback(f"{value} is not it. Put your n through the four layers: it should end at 1×1, and "
+                       "n + 1 should not.")
+    forward, after = [expected], [expected + 1]
+    for _ in range(_CHAIN_LAYERS):
+        forward.append(_chain_layer(forward[-1]))
+        after.append(_chain_layer(after[-1]))
+    return (f"{' → '.join(map(str, forward))}, while {' → '.join(map(str, after))}. Each layer gives "
+            "(m + 2 - 5)//2 + 1 = (m - 3)//2 + 1, and the floor lets it take one leftover row: working "
+            "backwards, the largest input that gives m is 2m + 2.")
