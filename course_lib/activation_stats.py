@@ -18,9 +18,10 @@ def near_zero_fraction(x: torch.Tensor, threshold: float = 0.05) -> float:
     """The fraction of the entries of ``x`` that are at most ``threshold``.
 
     This is the ``near_zero`` statistic of fastai's ``ActivationStats``.
-    Measured after a ReLU it is the share of units that pass nothing on to
-    the next layer for this batch; a value near 1 means the layer has all but
-    died.
+    Measured after a ReLU it is the share of the batch's outputs that pass
+    at most ``threshold`` on to the next layer: exact zeros and small
+    positive values alike. A value near 1 means the layer passes on almost
+    nothing.
 
     Taught in: chapters/04_training_stability
     """

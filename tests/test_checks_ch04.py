@@ -66,8 +66,8 @@ def test_right_answers_pass(label, answer):
         ("ex-ch4-dropped-images", 134, "number of batches"),
         ("ex-ch4-dropped-images", 59584, "*uses*"),
         ("ex-ch4-dropped-images", 100, "drop_last attribute and its len()"),
-        ("ex-ch4-warmup-steps", 39, "left out step 0"),
-        ("ex-ch4-warmup-steps", 41, "134 steps"),
+        ("ex-ch4-warmup-steps", 39, "did you count step 0"),
+        ("ex-ch4-warmup-steps", 41, "one more step than the loader gives"),
         ("ex-ch4-warmup-steps", 34, "pct_start=0.25"),
         ("ex-ch4-warmup-steps", 36, "117 steps"),
         ("ex-ch4-warmup-steps", 50, "'The 1cycle schedule'"),
@@ -87,17 +87,17 @@ def test_right_answers_pass(label, answer):
         ("ex-ch4-one-cycle-lr", 0.0625, "straight ramp"),
         ("ex-ch4-one-cycle-lr", 1 / 3, "*own* progress"),
         ("ex-ch4-one-cycle-lr", 0.25, "warm-up ends"),
-        ("ex-ch4-one-cycle-lr", 0.125, "half its climb"),
+        ("ex-ch4-one-cycle-lr", 0.125, "half of the climb"),
         ("ex-ch4-one-cycle-lr", 100 / 12, "percentage"),
         ("ex-ch4-one-cycle-lr", 0.1, "PyTorch's default pct_start"),
         ("ex-ch4-one-cycle-lr", 0.07746, "lr_max/4"),
         ("ex-ch4-one-cycle-lr", 1 / 6, "which way"),
         ("ex-ch4-one-cycle-lr", 0.0833, "not exact"),  # rounded
         ("ex-ch4-one-cycle-lr", 0.05, "Reread cos_anneal"),
-        ("ex-ch4-near-zero", PHI_005, "*all* outputs that count"),
-        ("ex-ch4-near-zero", 0.5, "*all* outputs that are exact zeros"),
-        ("ex-ch4-near-zero", (PHI_005 - 0.5) / PHI_005, "*positive*"),
-        ("ex-ch4-near-zero", PHI_005 - 0.5, "all outputs in (0, 0.05]"),
+        ("ex-ch4-near-zero", PHI_005, "share of *all* outputs"),
+        ("ex-ch4-near-zero", 0.5, "share of *all* outputs"),
+        ("ex-ch4-near-zero", (PHI_005 - 0.5) / PHI_005, "relu(z) == 0"),
+        ("ex-ch4-near-zero", PHI_005 - 0.5, "share of *all* outputs"),
         ("ex-ch4-near-zero", 0.5 / (2 * PHI_005 - 1), "|z| <= 0.05"),
         ("ex-ch4-near-zero", 100 * ZERO_SHARE, "percentage"),
         ("ex-ch4-near-zero", 3.0, "above 1"),
@@ -107,10 +107,10 @@ def test_right_answers_pass(label, answer):
         ("ex-ch4-minimum-suggestion", 10, "*factor*"),
         ("ex-ch4-minimum-suggestion", 10 ** 0.08, "grows per batch"),
         ("ex-ch4-minimum-suggestion", 99 / 8, "i/100"),
-        ("ex-ch4-minimum-suggestion", 0.08, "one decade"),
+        ("ex-ch4-minimum-suggestion", 0.08, "decades the rate climbs per batch"),
         ("ex-ch4-minimum-suggestion", 100 / 7, "factors of 10"),
-        ("ex-ch4-minimum-suggestion", 12, "need not be a whole number"),
-        ("ex-ch4-minimum-suggestion", 13, "need not be a whole number"),
+        ("ex-ch4-minimum-suggestion", 12, "rate formula"),
+        ("ex-ch4-minimum-suggestion", 13, "rate formula"),
         ("ex-ch4-minimum-suggestion", 20, "rate formula"),
     ],
 )
@@ -130,6 +130,8 @@ def test_wrong_answers_get_a_specific_hint(label, answer, hint):
         ("ex-ch4-one-cycle-lr", 0.05, "acos"),
         ("ex-ch4-near-zero", 0.8, "Phi(0.05)"),
         ("ex-ch4-minimum-suggestion", 20, "100/8"),
+        ("ex-ch4-minimum-suggestion", 12, "12.5"),
+        ("ex-ch4-minimum-suggestion", 13, "12.5"),
     ],
 )
 def test_fallback_hints_point_to_the_section_not_the_computation(label, answer, giveaway):
@@ -176,3 +178,37 @@ def test_unanswered_is_not_graded_as_wrong(label):
     result = check(label, None)
     assert not result.passed
     assert "Not answered yet" in str(result) or "replace the None" in result.message, result.message
+
+
+@pytest.mark.parametrize(
+    "label, answer, giveaway",
+    [
+        # the warm-up hints name neither the loader's step count nor the answer
+        ("ex-ch4-warmup-steps", 39, "133"),
+        ("ex-ch4-warmup-steps", 39, "40"),
+        ("ex-ch4-warmup-steps", 41, "133"),
+        ("ex-ch4-warmup-steps", 41, "40"),
+        # no hint names the inverse of 0.08 or how many batches make a factor of 10
+        ("ex-ch4-minimum-suggestion", 0.08, "one decade"),
+        ("ex-ch4-minimum-suggestion", 10 ** 0.08, "factor of 10"),
+        ("ex-ch4-minimum-suggestion", 10, "make 10"),
+        # the answer is 0.5/Phi(0.05): no hint names the other quantity
+        ("ex-ch4-near-zero", 0.5, "exact zeros"),
+        ("ex-ch4-near-zero", PHI_005, "exact zeros"),
+        ("ex-ch4-near-zero", PHI_005 - 0.5, "0.05"),
+        ("ex-ch4-near-zero", (PHI_005 - 0.5) / PHI_005, "positive"),
+        # no hint gives PyTorch's pct_start (0.1 = 0.3 q) or a direction from 0.0625 or 0.125
+        ("ex-ch4-one-cycle-lr", 0.1, "0.3"),
+        ("ex-ch4-one-cycle-lr", 0.0625, "less than"),
+        ("ex-ch4-one-cycle-lr", 0.125, "cos(pi/2)"),
+        ("ex-ch4-one-cycle-lr", 1 / 6, "more than half"),
+        # the off-by-one-step hints do not name the neighbouring steps
+        ("ex-ch4-torch-linear-lr", 0.0004 + 0.0096 * 16 / 29, "step 16"),
+        ("ex-ch4-torch-linear-lr", 0.0004 + 0.0096 * 14 / 29, "step 14"),
+        ("ex-ch4-torch-linear-lr", 0.0004 + 0.0096 * (1 - math.cos(math.pi * 15 / 29)) / 2, "same two points"),
+    ],
+)
+def test_specific_hints_do_not_give_away_the_answer(label, answer, giveaway):
+    result = check(label, answer)
+    assert not result.passed
+    assert giveaway not in result.message, result.message

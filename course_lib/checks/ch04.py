@@ -44,11 +44,10 @@ def _warmup_steps(answer: Any) -> str:
     fastai_default = sum(1 for t in range(n) if t / n < 0.25)  # pct_start=0.25
     at_bs_512 = sum(1 for t in range(117) if t / 117 < 0.3)
     reject_known_mistakes(value, {
-        expected - 1: f"{value} is floor(0.3*{n}): you left out step 0, which also warms up "
-                      f"(its position 0/{n} is below 0.3).",
-        expected + 1: f"{value} would be right for {n + 1} steps, but the loader drops the last, incomplete "
-                      f"batch, so the epoch has {n} (the previous exercise). Or you counted step {expected}, "
-                      f"whose position {expected}/{n} is already above 0.3.",
+        expected - 1: "Steps count from t = 0: did you count step 0, and is it a warm-up step?",
+        expected + 1: "Two mistakes give this count: an epoch with one more step than the loader gives (what "
+                      "does it do with an incomplete last batch?), or counting the first step whose position "
+                      "t/n is not below 0.3.",
         fastai_default: "That uses fastai's default pct_start=0.25; the question sets pct_start=0.3.",
         at_bs_512: "That counts the 117 steps of batch size 512; the question is about batch size "
                    f"{EXERCISE_BS}.",
@@ -86,6 +85,10 @@ def _linear_warmup(step: float, end: float, start: float = TORCH_MAX_LR / 25) ->
     return start + (TORCH_MAX_LR - start) * step / end
 
 
+_FASTAI_PCT_START = ("That uses pct_start=0.25, fit_one_cycle's default; the question leaves OneCycleLR's own "
+                     "defaults.")
+
+
 @register("ex-ch4-torch-linear-lr")
 def _torch_linear_warmup(answer: Any) -> str:
     value = as_number(answer, "Your rate")
@@ -98,14 +101,12 @@ def _torch_linear_warmup(answer: Any) -> str:
                                      "places the steps as fit_one_cycle does (step t at position t/n). Reread in "
                                      "'The 1cycle schedule' at which step OneCycleLR's warm-up ends.",
         cosine: "That follows a half cosine, OneCycleLR's default anneal_strategy; the question sets "
-                "anneal_strategy='linear', a straight line between the same two points.",
-        _linear_warmup(t, 0.25 * n - 1): "That uses pct_start=0.25, fit_one_cycle's default; the question leaves "
-                                         "OneCycleLR's own default pct_start.",
-        _linear_warmup(t, 0.25 * n): "That uses pct_start=0.25, fit_one_cycle's default (and its placement of the "
-                                     "steps); the question leaves OneCycleLR's own defaults.",
-        _linear_warmup(t + 1, end): f"That is the rate of step {t + 1}: steps count from 0, and the rate the "
+                "anneal_strategy='linear'.",
+        _linear_warmup(t, 0.25 * n - 1): _FASTAI_PCT_START,
+        _linear_warmup(t, 0.25 * n): _FASTAI_PCT_START,
+        _linear_warmup(t + 1, end): "Check which step you computed: steps count from 0, and the rate the "
                                     "optimizer uses before any sched.step() is step 0's.",
-        _linear_warmup(t - 1, end): f"That is the rate of step {t - 1}; after {t} calls of sched.step() the "
+        _linear_warmup(t - 1, end): f"Check which step you computed: after {t} calls of sched.step() the "
                                     f"scheduler is at step {t}.",
         _linear_warmup(t, end, start=TORCH_MAX_LR / 1e4): "That starts the warm-up at max_lr/final_div_factor; "
                                                           "final_div_factor only sets where the annealing ends. "
@@ -138,20 +139,19 @@ _P_QUARTER_OF_MAX = 0.25 * math.acos(1 - 2 * (0.25 - 1 / 25) / (1 - 1 / 25)) / m
 def _one_cycle_quarter(answer: Any) -> str:
     value = as_number(answer, "Your position")
     reject_known_mistakes(value, {
-        0.25 / 4: "That is where a straight ramp would have covered a quarter of its climb. cos_anneal is a half "
-                  "cosine: it leaves lr_max/25 slowly, so at a quarter of the warm-up it has covered less than "
-                  "a quarter of the climb.",
+        0.25 / 4: "That is where a straight ramp would cover a quarter of its climb; cos_anneal does not move "
+                  "along a straight line.",
         _Q_QUARTER: "That is the warm-up's *own* progress q = p/pct_start; the question asks for the position "
                     "p = t/n in the whole run.",
         0.25: "At p = 0.25 the warm-up ends and the rate is lr_max itself, the whole climb.",
-        0.125: "At p = 0.125, half-way through the warm-up, the half cosine has covered half its climb "
-               "(cos(pi/2) = 0), not a quarter.",
+        0.125: "That solves for half of the climb (or half of the warm-up); the question asks where the rate "
+               "has covered a quarter of its climb.",
         100 * _P_QUARTER: "Give the position as a fraction of the run between 0 and 1, not a percentage.",
-        0.3 * _Q_QUARTER: "0.3 is PyTorch's default pct_start; the question is about fit_one_cycle's defaults.",
+        0.3 * _Q_QUARTER: "That uses PyTorch's default pct_start; the question is about fit_one_cycle's defaults.",
         _P_QUARTER_OF_MAX: "At that position the rate is lr_max/4, a quarter of the peak; the question asks for "
                            "a quarter of the climb, which starts at lr_max/25.",
-        0.25 * 2 / 3: "At that position the rate has already covered more than half its climb: check which way "
-                      "(1 + cos(pi q))/2 runs in cos_anneal as q goes from 0 to 1.",
+        0.25 * 2 / 3: "That solves (1 + cos(pi q))/2 = 1/4: check which way the rate runs in cos_anneal as q "
+                      "goes from 0 to 1.",
     }, rel=1e-3)
     if math.isclose(value, _P_QUARTER, rel_tol=0.02) and not math.isclose(value, _P_QUARTER, rel_tol=1e-6):
         raise Feedback(f"{value:g} is close, but not exact: it looks rounded or read off the discrete steps. "
@@ -169,6 +169,9 @@ def _one_cycle_quarter(answer: Any) -> str:
 _PHI_005 = 0.5 * (1 + math.erf(0.05 / math.sqrt(2)))
 # Of the near-zero ReLU outputs (z <= 0.05), the share that are exact zeros (z <= 0).
 _ZERO_SHARE = 0.5 / _PHI_005
+# One hint for every share of all outputs, so that no hint names a quantity the answer is built from.
+_SHARE_OF_ALL = ("That is a share of *all* outputs; the question asks for a share within a subset of them, "
+                 "the outputs that count as near zero.")
 
 
 @register("ex-ch4-near-zero")
@@ -177,14 +180,11 @@ def _near_zero_normal(answer: Any) -> str:
     if math.isclose(value, 100 * _ZERO_SHARE, rel_tol=2e-3):
         raise Feedback("Give a share between 0 and 1, not a percentage.")
     reject_known_mistakes(value, {
-        _PHI_005: "That is the share of *all* outputs that count as near zero; the question asks what share of "
-                  "those near-zero outputs are exact zeros.",
-        0.5: "0.5 is the share of *all* outputs that are exact zeros; the question asks for their share among "
-             "the near-zero outputs only.",
-        (_PHI_005 - 0.5) / _PHI_005: "That is the share of the near-zero outputs that are *positive*, in (0, 0.05]; "
-                                     "the question asks for the exact zeros.",
-        _PHI_005 - 0.5: "That is the share of all outputs in (0, 0.05]; the question asks what share of the "
-                        "near-zero outputs are exact zeros.",
+        _PHI_005: _SHARE_OF_ALL,
+        0.5: _SHARE_OF_ALL,
+        (_PHI_005 - 0.5) / _PHI_005: "That is not the share of exact zeros: check which inputs z give "
+                                     "relu(z) == 0.",
+        _PHI_005 - 0.5: _SHARE_OF_ALL,
         0.5 / (2 * _PHI_005 - 1): "That divides by the share with |z| <= 0.05; after the ReLU every negative "
                                   "input is an exact zero, and zeros count as near zero.",
     }, rel=0.002)
@@ -211,22 +211,17 @@ def _minimum_batches_back(answer: Any) -> str:
     value = as_number(answer, "Your number of batches")
     if math.isclose(value, 10, rel_tol=1e-9):
         raise Feedback("Dividing the rate by 10 is not going back 10 batches: the rate grows by a constant "
-                       "*factor* per batch. What is that factor, and how many of them make 10?")
+                       "*factor* per batch, and that factor is not 10.")
     if math.isclose(value, 10 ** 0.08, rel_tol=1e-3):
-        raise Feedback("That is the factor by which the rate grows per batch; how many batches does it "
-                       "take to grow by a factor of 10?")
+        raise Feedback("That is the factor by which the rate grows per batch, not a number of batches.")
     if math.isclose(value, 99 / 8, rel_tol=1e-6):
         raise Feedback("That spreads the sweep over 99 intervals; fastai's batch i sits at position "
                        "i/num_it = i/100.")
     if math.isclose(value, 0.08, rel_tol=1e-6):
-        raise Feedback("0.08 is how many decades the rate climbs per batch; the question asks how many "
-                       "batches it takes to climb one decade, a factor of 10.")
+        raise Feedback("0.08 is how many decades the rate climbs per batch, not a number of batches.")
     if math.isclose(value, 100 / 7, rel_tol=1e-3):
         raise Feedback("Count again how many factors of 10 lie between the sweep's start, 1e-7, and its "
                        "end, 10.")
-    if value in (12, 13):
-        raise Feedback(f"{value:g} is rounded; the rate grows smoothly with i, so the answer need not be a "
-                       "whole number of batches.")
     expect_close(answer, 12.5, "Your number of batches", rel=1e-6,
                  hint="Reread the rate formula at the top of 'The learning-rate finder': the answer "
                       "follows from it alone, with no data from the run.")
