@@ -151,13 +151,14 @@ def rf_off_by_one(model):
         ("ex-ch3-first-kernel", 3, "fewer than the 32"),
         ("ex-ch3-first-kernel", 4, "4 is even"),
         ("ex-ch3-first-kernel", 5, "the rule compares ratios"),
-        ("ex-ch3-first-kernel", 11, "counts one channel only"),
+        ("ex-ch3-first-kernel", 11, "leaves the channels out"),
         ("ex-ch3-first-kernel", 9, "count what simple_cnn's first layer reads"),
         ("ex-ch3-first-kernel", 1, "count what simple_cnn's first layer reads"),
         ("ex-ch3-first-kernel", "7", "whole number"),
         ("ex-ch3-macs", 10, "side of your output grid"),
         ("ex-ch3-macs", 10, "once per output position"),
-        ("ex-ch3-macs", 19, "the floor"),
+        ("ex-ch3-macs", 10, "that is an output size"),
+        ("ex-ch3-macs", 19, "the floor drops a remainder"),
         ("ex-ch3-macs", 21, "largest output grid the budget allows"),
         ("ex-ch3-macs", 22, "lost its +1"),
         ("ex-ch3-macs", 23, "leaves out the padding"),
@@ -185,7 +186,7 @@ def rf_off_by_one(model):
         ("ex-ch3-rf-function", rf_floats, "whole numbers"),
         ("ex-ch3-rf-function", 7, "Pass your function itself"),
         ("ex-ch3-layers-needed", 14, "Not every row"),
-        ("ex-ch3-layers-needed", 10, "S input pixels apart"),
+        ("ex-ch3-layers-needed", 10, "counts input rows, not units"),
         ("ex-ch3-layers-needed", 1, "as if P were 0"),
         ("ex-ch3-layers-needed", 2, "stopped growing after the first layer"),
         ("ex-ch3-layers-needed", 0, "No row at all"),
@@ -195,12 +196,12 @@ def rf_off_by_one(model):
         ("ex-ch3-layers-needed", [5], "whole number"),
         ("ex-ch3-layers-needed", "5", "whole number"),
         ("ex-ch3-corner-region", slice(0, 4), "effective padding P"),
-        ("ex-ch3-corner-region", slice(2, 7), "past the bottom of the image"),
-        ("ex-ch3-corner-region", slice(2, None), "past the bottom of the image"),
-        ("ex-ch3-corner-region", slice(0, 6), "start above the image"),
+        ("ex-ch3-corner-region", slice(2, 7), "Check both ends"),
+        ("ex-ch3-corner-region", slice(2, None), "Check both ends"),
+        ("ex-ch3-corner-region", slice(0, 6), "Check both ends"),
         ("ex-ch3-corner-region", slice(None), "Not every unit"),
-        ("ex-ch3-corner-region", slice(2, 5), "stop is exclusive"),
-        ("ex-ch3-corner-region", slice(1, 6), "The first unit you include starts above"),
+        ("ex-ch3-corner-region", slice(2, 5), "Check both ends"),
+        ("ex-ch3-corner-region", slice(1, 6), "Check both ends"),
         ("ex-ch3-corner-region", slice(1, 6), "5×5 first layer"),  # the answer with simple_cnn's r, S, P
         ("ex-ch3-corner-region", slice(0, 0), "An empty slice"),
         ("ex-ch3-corner-region", slice(1, 8), "only 7 rows of units"),
@@ -235,7 +236,7 @@ def test_unanswered_function_is_not_answered_yet():
 def test_macs_answer_is_the_largest_input_that_fits_by_brute_force():
     conv = nn.Sequential(nn.Conv2d(8, 24, 5, stride=2, padding=2))
     macs = {side: layer_summary(conv, (8, side, side))[0].macs for side in range(1, 80)}
-    assert all(macs[side] == ch03.macs_at(side) for side in macs)
+    assert all(macs[side] == ch03._macs_at(side) for side in macs)
     assert max(side for side, count in macs.items() if count <= 500_000) == 20
     assert (macs[19], macs[20], macs[21]) == (480_000, 480_000, 580_800)  # the floor matters
 
@@ -253,7 +254,7 @@ def test_every_hinted_macs_mistake_is_a_distinct_wrong_answer():
 
 
 def test_two_stride2_answer_is_the_smallest_kernel_by_brute_force():
-    sizes = {k: receptive_field(ch03.two_stride2_model(k))[-1].size for k in range(1, 12)}
+    sizes = {k: receptive_field(ch03._two_stride2_model(k))[-1].size for k in range(1, 12)}
     assert sizes[7] == 29 and sizes[6] < 29 and sizes[3] == 13  # 13: the field of a 3×3 last layer
     assert min(k for k, r in sizes.items() if r >= 29) == 7
 
@@ -298,7 +299,7 @@ def test_rf_reference_walk_agrees_with_receptive_field_on_every_stack():
     for stack in stacks:
         row = receptive_field(stack)[-1]
         expected = tuple(v[0] if isinstance(v, tuple) else v for v in (row.size, row.stride, row.padding))
-        assert rf_params(stack) == expected == ch03.rf_along(ch03._settings_along(stack, 0))
+        assert rf_params(stack) == expected == ch03._rf_along(ch03._settings_along(stack, 0))
 
 
 def test_rf_function_cannot_wrap_the_library():
@@ -343,14 +344,14 @@ def test_rf_function_cannot_wrap_the_library():
 
 
 def test_layers_needed_answer_counts_the_covering_rows_by_receptive_region():
-    model = ch03.stride1_model()
+    model = ch03._stride1_model()
     assert len(model) == 1 + ch03.STRIDE1_LAYERS == 9
     row = receptive_field(model, (1, 28, 28))[-1]
     assert (row.size, row.stride, row.padding, row.output_size) == (37, 2, 18, 14)
     regions = {u: receptive_region(model, (1, 28, 28), layer=-1, unit=(u, u))[0] for u in range(14)}
     covering = [u for u, rows in regions.items() if rows == slice(0, 28)]
     by_formula = [u for u in range(14) if 2 * u - 18 <= 0 and 2 * u - 18 + 37 - 1 >= 27]
-    assert covering == by_formula == ch03.covering_rows() == [5, 6, 7, 8, 9]
+    assert covering == by_formula == ch03._covering_rows() == [5, 6, 7, 8, 9]
     assert check("ex-ch3-layers-needed", len(covering)).passed
 
 
@@ -381,3 +382,57 @@ def test_no_hints_on_both_neighbours_of_the_answer(label, answer, step):
     assert any(generic), [check(label, v).message for v in (answer - step, answer + step)]
     for far in range(answer + step, answer + 40 * step, step):  # and no "a smaller one does too" above it
         assert "smaller" not in check(label, far).message, far
+
+
+def test_rf_function_cannot_call_the_checks_own_walk():
+    from course_lib.checks.ch03 import _rf_along, _settings_along  # imported before the check runs
+
+    def wraps_rf_along(model):
+        settings = []
+        for layer in model:  # the settings by hand, then the check's own recurrences
+            if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+                kind = "conv" if isinstance(layer, nn.Conv2d) else "pool"
+                settings.append((kind, height(layer.kernel_size), height(layer.stride), height(layer.padding),
+                                 height(getattr(layer, "dilation", 1))))
+        return _rf_along(settings)
+
+    def wraps_settings_along(model):
+        r, jump, pad = 1, 1, 0
+        for _, k, s, p, d in _settings_along(model, 0):
+            r, jump, pad = r + d * (k - 1) * jump, jump * s, pad + p * jump
+        return r, jump, pad
+
+    for fn in (wraps_rf_along, wraps_settings_along):
+        result = check("ex-ch3-rf-function", fn)
+        assert not result.passed and "recurrences yourself" in result.message, (fn.__name__, result.message)
+    assert _rf_along([("conv", 3, 2, 1, 1)]) == (3, 2, 1)  # unpatched again
+    assert check("ex-ch3-rf-function", rf_params).passed
+
+
+def test_helpers_that_answer_an_exercise_are_private():
+    for name in ("covering_rows", "macs_at", "two_stride2_model", "stride1_model", "rf_along", "settings_along"):
+        assert not hasattr(ch03, name) and hasattr(ch03, "_" + name), name
+
+
+@pytest.mark.parametrize("answer", [slice(0, 6), slice(1, 6), slice(2, 7), slice(2, None), slice(2, 5)])
+def test_corner_region_hints_name_no_end(answer):
+    """A wrong slice that is right at one end gets the same advice as one right at the other."""
+    message = check("ex-ch3-corner-region", answer).message
+    assert "first row" in message and "last row" in message and "stops one past the last" in message, message
+    for giveaway in ("above the image", "past the bottom", "Almost", "as well as"):
+        assert giveaway not in message, (answer, message)
+
+
+@pytest.mark.parametrize(("label", "answer", "giveaways"), [
+    ("ex-ch3-macs", 10, ("twice", "larger", "smaller")),
+    ("ex-ch3-macs", 19, ("larger", "smaller", "more than one input")),
+    ("ex-ch3-macs", 22, ("larger", "smaller")),
+    ("ex-ch3-macs", 23, ("larger", "smaller")),
+    ("ex-ch3-macs", 24, ("larger", "smaller")),
+    ("ex-ch3-first-kernel", 11, ("smaller", "3·k·k", "one channel")),
+    ("ex-ch3-layers-needed", 10, ("apart", "not 1", "half", "/")),
+])
+def test_hints_state_no_direction_or_factor(label, answer, giveaways):
+    message = check(label, answer).message
+    for giveaway in giveaways:
+        assert giveaway not in message, (answer, giveaway, message)

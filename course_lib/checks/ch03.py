@@ -16,14 +16,14 @@ from .core import Feedback, as_int, expect_callable, expect_int, forbidden, regi
 TARGET_RF = 29
 
 
-def two_stride2_model(k: int) -> nn.Sequential:
+def _two_stride2_model(k: int) -> nn.Sequential:
     """The exercise's network: a 3×3 stride-2 convolution, a 2×2 max pool, then a k×k stride-1 convolution."""
     return nn.Sequential(nn.Conv2d(1, 8, 3, stride=2), nn.MaxPool2d(2, 2), nn.Conv2d(8, 16, k, stride=1))
 
 
 @register("ex-ch3-two-stride2")
 def _two_stride2(answer: Any) -> str:
-    expected = next(k for k in range(1, 100) if receptive_field(two_stride2_model(k))[-1].size >= TARGET_RF)
+    expected = next(k for k in range(1, 100) if receptive_field(_two_stride2_model(k))[-1].size >= TARGET_RF)
     value = as_int(answer)
     reject_known_mistakes(value, {
         TARGET_RF: f"{TARGET_RF} is the receptive field size the last layer must reach; the question asks for "
@@ -51,8 +51,9 @@ def _first_kernel(answer: Any) -> str:
     if value is not None and value % 2 == 0:
         raise Feedback(f"{value} is even: conv() wants an odd kernel so that padding ks//2 is symmetric.")
     reject_known_mistakes(value, {
-        11: "11 counts one channel only. On a colour image the kernel reads all 3 channels at "
-            "each position, so a k×k kernel reads 3·k·k numbers.",
+        11: "11 leaves the channels out of the count. At one position the kernel reads every input "
+            "channel of the colour image and writes every output channel: recount both sides of the "
+            "ratio for this layer, then compare it with simple_cnn's first layer.",
         3: "A 3×3 kernel reads 3·9 = 27 numbers on a colour image: fewer than the 32 it writes.",
         5: "Reading more numbers than it writes is not enough: the rule compares ratios. The layer must "
            "read at least as many numbers per number written as simple_cnn's first layer, which reads 25 "
@@ -70,7 +71,7 @@ MACS_BUDGET = 500_000
 MACS_PER_POSITION = 24 * 8 * 5 * 5  # out channels × in channels × kernel taps
 
 
-def macs_at(side: int) -> int:
+def _macs_at(side: int) -> int:
     """The multiply-accumulates of nn.Conv2d(8, 24, 5, stride=2, padding=2) on one 8×side×side input."""
     out = (side + 2 * 2 - 5) // 2 + 1
     return out * out * MACS_PER_POSITION
@@ -78,24 +79,25 @@ def macs_at(side: int) -> int:
 
 @register("ex-ch3-macs")
 def _macs(answer: Any) -> str:
-    expected = max(side for side in range(1, 200) if macs_at(side) <= MACS_BUDGET)
+    expected = max(side for side in range(1, 200) if _macs_at(side) <= MACS_BUDGET)
     value = as_int(answer)
     reject_known_mistakes(value, {
-        10: "10 can come from two slips. If it is the side of your output grid: the question asks for the "
-            "input's side, and with stride 2 the input is about twice as wide as the output. If you counted "
-            "MACs at all H×H input positions: the kernel is applied once per output position, so count them "
-            "on the output grid only.",
-        19: "Look again at the floor // in the output-size formula (H + 2p - k)//s + 1: with stride 2 it "
-            "drops a remainder, so more than one input size lands on the same output grid.",
+        10: "10 can come from two slips. If it is the side of your output grid: that is an output size, "
+            "and the question asks for the input's side H, the size the output-size formula starts from. If "
+            "you counted MACs at all H×H input positions: the kernel is applied once per output position, so "
+            "count them on the output grid only.",
+        19: "19 looks like the output-size formula (H + 2p - k)//s + 1 solved for H as if // were an exact "
+            "division. With stride 2 the floor drops a remainder, so the formula cannot be run backwards to "
+            "one H: run it forwards on candidate inputs and check each against the budget.",
         22: "22: either the output-size formula lost its +1 (a 5-tap window fits once on a 5-pixel "
             "input), or the padding went on one side only: it is added on both sides, 2p.",
-        23: "23 leaves out the padding: with padding 2, an H-pixel row is H + 4 wide once padded, so "
-            "the output grid is larger than an unpadded count gives.",
-        24: "24 leaves out the padding: with padding 2, an H-pixel row is H + 4 wide once padded, so "
-            "the output grid is larger than an unpadded count gives.",
+        23: "23 leaves out the padding: with padding 2 on each side, an H-pixel row is H + 4 wide once "
+            "padded, and the output-size formula counts windows on the padded row.",
+        24: "24 leaves out the padding: with padding 2 on each side, an H-pixel row is H + 4 wide once "
+            "padded, and the output-size formula counts windows on the padded row.",
         56: "56 counts 24×25 MACs per output position: each output value also reads all 8 input channels.",
         100: "100 counts 8×25 MACs per output position: every one of the 24 output channels needs its own.",
-        macs_at(expected): f"{macs_at(expected):,} is a number of MACs; the question asks for the input "
+        _macs_at(expected): f"{_macs_at(expected):,} is a number of MACs; the question asks for the input "
                            "side H.",
     })
     if value is not None and value > 1000:
@@ -160,7 +162,7 @@ def _settings_along(model: nn.Sequential, axis: int) -> list[tuple[str, int, int
     return out
 
 
-def rf_along(settings, *, dilation=True, pools=True, pool_padding=True, strides=True, late_r=False,
+def _rf_along(settings, *, dilation=True, pools=True, pool_padding=True, strides=True, late_r=False,
              late_p=False) -> tuple[int, int, int]:
     """(r, S, P) of :func:`_settings_along`'s list by the recurrences, or by one of their typical mistakes."""
     r, jump, pad = 1, 1, 0
@@ -195,6 +197,7 @@ RF_FORBIDDEN = (
     "course_lib.receptive.empirical_receptive_field", "course_lib.empirical_receptive_field",
     "course_lib.summary.layer_summary", "course_lib.layer_summary",
     "course_lib.receptive._walk", "course_lib.layers.receptive_step", "course_lib.layers.layer_spec",
+    "course_lib.checks.ch03._rf_along", "course_lib.checks.ch03._settings_along",
 )
 _RF_MISTAKES = [
     (dict(dilation=False), "you used the kernel size where the dilated span d·(k-1)+1 belongs: the taps of a "
@@ -258,9 +261,9 @@ def _rf_function(answer: Any) -> str:
         if got == expected:
             continue
         for kwargs, hint in _RF_MISTAKES:
-            if got == rf_along(height, **kwargs):
+            if got == _rf_along(height, **kwargs):
                 raise Feedback(f"{where} you get {got}, expected {expected}: {hint}.")
-        if got == rf_along(width):
+        if got == _rf_along(width):
             raise Feedback(f"{where} you get {got}, expected {expected}: that is the width axis. Read the "
                            "height entry, the first of each (height, width) pair.")
         raise Feedback(f"{where} you get {got}, expected {expected}.")
@@ -282,29 +285,29 @@ def _short(value: Any, show=repr, limit: int = 60) -> str:
 STRIDE1_LAYERS = 8
 
 
-def stride1_model(n: int = STRIDE1_LAYERS) -> nn.Sequential:
+def _stride1_model(n: int = STRIDE1_LAYERS) -> nn.Sequential:
     """The exercise's network: a 5×5 stride-2 convolution (padding 2), then ``n`` 3×3 stride-1 ones (padding 1)."""
     return nn.Sequential(nn.Conv2d(1, 1, 5, stride=2, padding=2), *(nn.Conv2d(1, 1, 3, padding=1) for _ in range(n)))
 
 
-def covering_rows(n: int = STRIDE1_LAYERS) -> list[int]:
-    """The rows u of the last layer of :func:`stride1_model` whose field holds all 28 image rows, by region."""
-    model = stride1_model(n)
+def _covering_rows(n: int = STRIDE1_LAYERS) -> list[int]:
+    """The rows u of the last layer of :func:`_stride1_model` whose field holds all 28 image rows, by region."""
+    model = _stride1_model(n)
     return [u for u in range(14) if receptive_region(model, (1, 28, 28), unit=(u, 0))[0] == slice(0, 28)]
 
 
 @register("ex-ch3-layers-needed")
 def _layers_needed(answer: Any) -> str:
-    rows = covering_rows()
+    rows = _covering_rows()
     expected = len(rows)
     value = as_int(answer)
     reject_known_mistakes(value, {
         14: "Not every row: r is more than 28, but a field can be larger than the image and still miss its "
             "first or last rows, depending on where it lies. Row u's field runs from input row uS - P to "
             "uS - P + r - 1; check both ends for each u.",
-        10: "10 counts positions one input pixel apart: the input rows where a field of r pixels can start "
-            "and still cover rows 0 to 27. Neighbouring units of the last layer are S input pixels apart, "
-            "not 1.",
+        10: "10 counts input rows, not units: the rows where a field of r pixels can start and still cover "
+            "rows 0 to 27. The question counts units u of the last layer, and a unit's field starts at row "
+            "uS - P: count the units whose field starts at one of those rows.",
         1: "Your fields start at row uS, as if P were 0. The padding of every layer shifts the fields up: "
            "row u's field starts at input row uS - P.",
         2: "Your fields sit too low, as if P had stopped growing after the first layer. Each padded 3×3 "
@@ -317,7 +320,7 @@ def _layers_needed(answer: Any) -> str:
                f"Walk the recurrences from the first layer through the {STRIDE1_LAYERS} stride-1 layers to r, S "
                "and P; then, for each row u, check that its field's first row, uS - P, is 0 or less and its "
                "last row, uS - P + r - 1, is 27 or more.")
-    row = receptive_field(stride1_model(), (1, 28, 28))[-1]
+    row = receptive_field(_stride1_model(), (1, 28, 28))[-1]
     r, jump, pad = row.size, row.stride, row.padding
     return (f"r = {r}, S = {jump}, P = {pad} after the first layer and {STRIDE1_LAYERS} stride-1 layers, so row u "
             f"sees input rows {jump}u - {pad} to {jump}u + {r - 1 - pad}. Its field reaches row 0 when "
@@ -329,6 +332,9 @@ def _layers_needed(answer: Any) -> str:
 
 # ex-ch3-corner-region: which units of layer 1.0 of simple_cnn(first_ks=9) see their whole field on a 28×28 image.
 CORNER_FIRST_KS = 9
+CORNER_BOTH_ENDS = ("Check both ends of every unit's field: its first row u·S - P must be 0 or more and its last "
+                    "row u·S - P + r - 1 at most 27. And a slice starts at the first unit you mean and stops one "
+                    "past the last.")
 
 
 @register("ex-ch3-corner-region")
@@ -356,19 +362,14 @@ def _corner_region(answer: Any) -> str:
     reject_known_mistakes(units, {
         tuple(u for u in range(n) if u * jump + r <= 28):
             "You left out the effective padding P: unit u's field starts at row u·S - P, not u·S.",
-        tuple(u for u in range(n) if u * jump - pad >= 0):
-            "The last unit's field runs past the bottom of the image: check its last row, "
-            "u·S - P + r - 1, as well as its first.",
-        tuple(u for u in range(n) if u * jump - pad + r <= 28):
-            "The first units' fields start above the image: check each unit's first row, u·S - P, as well as "
-            "its last.",
+        tuple(u for u in range(n) if u * jump - pad >= 0): CORNER_BOTH_ENDS,
+        tuple(u for u in range(n) if u * jump - pad + r <= 28): CORNER_BOTH_ENDS,
         tuple(range(n)): "Not every unit: the padding puts some fields partly outside the image. Check each "
                          "unit's first and last row.",
-        expected[:-1]: "Almost: a slice's stop is exclusive, so it is one past the last unit.",
-        (expected[0] - 1,) + expected: "The first unit you include starts above the image: check its first "
-                                       "row, u·S - P. If that row comes out as 0, your r, S and P are those of "
-                                       "simple_cnn's own layer 1.0 in the chapter's table, after a 5×5 first "
-                                       "layer; this variant's first layer is 9×9 with padding 4.",
+        expected[:-1]: CORNER_BOTH_ENDS,
+        (expected[0] - 1,) + expected: CORNER_BOTH_ENDS + " If you took r, S and P from the chapter's table "
+                                       "for simple_cnn's own layer 1.0: that table is for a 5×5 first layer, "
+                                       "and this variant's first layer is 9×9 with padding 4.",
         (): "An empty slice says no unit sees its whole field, but some do. Check r: each layer adds "
             "(k-1) times the effective stride of the layers before it.",
     })
