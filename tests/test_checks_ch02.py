@@ -34,7 +34,7 @@ def test_matrix_by_hand_is_the_dilation_2_matrix():
     torch.testing.assert_close(right @ x.flatten(), F.conv2d(x, KERNEL.view(1, 1, 2, 2), dilation=2).flatten())
     _passes("ex-ch2-matrix-by-hand", right.tolist())
     _hint("ex-ch2-matrix-by-hand", conv_matrix(_dilated(KERNEL.flip(0, 1)), 4), "flipped the kernel")
-    _hint("ex-ch2-matrix-by-hand", right.T, "swap rows and columns")
+    _hint("ex-ch2-matrix-by-hand", right.T, "rows look like input pixels")
     _hint("ex-ch2-matrix-by-hand", conv_matrix(KERNEL, 4), "without dilation")
     _hint("ex-ch2-matrix-by-hand", conv_matrix(KERNEL, 4, stride=2), "matrix of stride 2")
     shifted = right.clone()
@@ -44,6 +44,15 @@ def test_matrix_by_hand_is_the_dilation_2_matrix():
     assert check("ex-ch2-matrix-by-hand", None).status == "not answered yet"
     for not_a_matrix in ("M", [[1, 2], [3]], {"row": 1}):
         _hint("ex-ch2-matrix-by-hand", not_a_matrix, "nested list of numbers")
+
+
+def test_matrix_by_hand_shape_hints_do_not_give_the_shape_away():
+    for wrong in (conv_matrix(_dilated(KERNEL), 4).T, conv_matrix(KERNEL, 4), torch.zeros(4, 4), torch.zeros(16, 16)):
+        result = check("ex-ch2-matrix-by-hand", wrong)
+        assert result.status == "wrong", result
+        assert "output pixel" in result.message or "fewer positions" in result.message, result.message
+        for giveaway in ("(4, 16)", "4×4", "2×2", "16", "expected"):
+            assert giveaway not in result.message.replace(f"{tuple(wrong.shape)}", ""), (giveaway, result.message)
 
 
 def _real_taps(n, ks, stride, padding, taps):
@@ -106,8 +115,9 @@ def test_im2col_memory_with_stride_2_and_dilation_3():
     _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 4, "size of the input")
     _hint("ex-ch2-im2col-memory", right // 32, "one image")
     _hint("ex-ch2-im2col-memory", 32 * 14 * 14 * 128 * 9 * 4, "ignores the dilation")
-    _hint("ex-ch2-im2col-memory", 32 * 13 * 13 * 128 * 9 * 4, "13 positions per side")  # dilation 2 or p=0
-    _hint("ex-ch2-im2col-memory", 32 * 11 * 11 * 128 * 9 * 4, "11 positions per side")  # span d·k or p forgotten
+    _hint("ex-ch2-im2col-memory", 32 * 13 * 13 * 128 * 9 * 4, "both the dilation and the padding")  # or span 5
+    _hint("ex-ch2-im2col-memory", 32 * 11 * 11 * 128 * 9 * 4, "ignores the padding")  # or the span taken as d·k
+    _hint("ex-ch2-im2col-memory", 32 * 11 * 11 * 128 * 9 * 4, "span as d·k")
     _hint("ex-ch2-im2col-memory", 32 * 12 * 12 * 128 * 49 * 4, "holes are not copied")
     _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 4 * 9, "stride-1 patch matrix")
     _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 9, "k²/4 rule of thumb")
@@ -115,6 +125,10 @@ def test_im2col_memory_with_stride_2_and_dilation_3():
     _hint("ex-ch2-im2col-memory", "21233664", "whole number")
     wrong = check("ex-ch2-im2col-memory", right + 4)
     assert f"{right:,}" not in wrong.message and str(right) not in wrong.message
+    for side in (14, 13, 11):  # no hint counts positions or spells out the dilated span: they would bracket 12
+        message = check("ex-ch2-im2col-memory", 32 * side * side * 128 * 9 * 4).message
+        for giveaway in ("12", "13", "11", "positions per side", "d·(k−1)+1", "7×7"):
+            assert giveaway not in message, (side, giveaway, message)
 
 
 def test_im2col_memory_answer_is_not_one_undilated_im2col_bytes_call():
@@ -208,10 +222,30 @@ def test_pad_patches_refuses_f_unfold_and_f_pad():
         out = torch.nn.Unfold(ks, dilation=d, padding=p, stride=s)(x)
         return out.transpose(1, 2).reshape(-1, x.shape[1] * ks[0] * ks[1])
 
+    def with_aten_im2col(x, ks, s, p, d):  # the operator behind F.unfold
+        out = torch.ops.aten.im2col(x, ks, d, p, s)
+        return out.transpose(1, 2).reshape(-1, x.shape[1] * ks[0] * ks[1])
+
+    def with_aten_im2col_default(x, ks, s, p, d):
+        out = torch.ops.aten.im2col.default(x, ks, d, p, s)
+        return out.transpose(1, 2).reshape(-1, x.shape[1] * ks[0] * ks[1])
+
+    def with_aten_pad(x, ks, s, p, d):
+        return _patches(torch.ops.aten.pad(x, [p[1], p[1], p[0], p[0]]), ks, s, (0, 0), d)
+
+    def with_aten_constant_pad_nd(x, ks, s, p, d):
+        return _patches(torch.ops.aten.constant_pad_nd(x, [p[1], p[1], p[0], p[0]]), ks, s, (0, 0), d)
+
+    case = torch.randn(2, 3, 5, 6), (3, 2), (2, 1), (2, 0), (2, 3)
+    for fn in (with_aten_im2col, with_aten_im2col_default, with_aten_pad, with_aten_constant_pad_nd):
+        torch.testing.assert_close(fn(*case), _patches(*case))  # each would pass
     for fn, name in [(one_liner, "F.unfold"), (with_f_pad, "F.pad"), (with_module, "F.pad"),
-                     (with_nn_unfold, "F.unfold")]:
+                     (with_nn_unfold, "F.unfold"), (with_aten_im2col, "torch.ops.aten.im2col"),
+                     (with_aten_im2col_default, "torch.ops.aten.im2col"), (with_aten_pad, "torch.ops.aten.pad"),
+                     (with_aten_constant_pad_nd, "torch.ops.aten.constant_pad_nd")]:
         _hint("ex-ch2-pad-patches", fn, f"called {name}")
     assert F.unfold(torch.zeros(1, 1, 3, 3), 2).shape == (1, 4, 4)  # restored after the check
+    torch.testing.assert_close(with_aten_constant_pad_nd(*case), _patches(*case))
 
 
 def _right_input_grad(g, w, s, p, size):
@@ -238,6 +272,10 @@ def test_input_grad():
           "Return a tensor")
     _hint("ex-ch2-input-grad", 3, "function itself")
     _hint("ex-ch2-input-grad", _square_only_input_grad, "input 9×7, kernel 3×2")
+    # a wrong shape on the stride-1 case is not an output_padding problem; on a stride-2 case it is
+    no_padding = check("ex-ch2-input-grad", lambda g, w, s, p, size: F.conv_transpose2d(g, w, None, s, 0))
+    assert "stride=1" in no_padding.message and "forward weight as it is" in no_padding.message, no_padding
+    assert "output_padding" not in no_padding.message, no_padding
 
     def unanswered(g, w, s, p, size):
         raise NotImplementedError
@@ -277,3 +315,82 @@ def test_input_grad_refuses_autograd_and_torch_nn_grad():
     assert torch.autograd.grad(x.sum(), x)[0].tolist() == [1.0, 1.0]  # restored after the check
     torch.testing.assert_close(via_aten(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))
     torch.testing.assert_close(via_aten_default(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))
+
+
+def _input_grad_via_course_lib_matrix(g, w, s, p, size):
+    m = conv_matrix(w, size, s, p)  # M.T @ g: the gradient without a transposed convolution
+    return (m.T @ g.reshape(g.shape[0], -1).T).T.reshape(g.shape[0], w.shape[1], *size)
+
+
+def test_input_grad_refuses_course_lib_convolutions_and_torch_func():
+    from course_lib import conv2d_matmul
+    from course_lib.matmul import conv_matrix as matmul_conv_matrix
+
+    def via_matmul_module(g, w, s, p, size):
+        m = matmul_conv_matrix(w, size, s, p)
+        return (m.T @ g.reshape(g.shape[0], -1).T).T.reshape(g.shape[0], w.shape[1], *size)
+
+    def via_conv2d_matmul(g, w, s, p, size):
+        x = torch.zeros(g.shape[0], w.shape[1], *size, dtype=g.dtype, requires_grad=True)
+        return conv2d_matmul(x, w, None, s, p).grad_fn(g)[0]
+
+    def zeros(g, w, size):
+        return torch.zeros(g.shape[0], w.shape[1], *size, dtype=g.dtype)
+
+    def via_vjp(g, w, s, p, size):
+        return torch.func.vjp(lambda x: F.conv2d(x, w, None, s, p), zeros(g, w, size))[1](g)[0]
+
+    def via_func_grad(g, w, s, p, size):
+        return torch.func.grad(lambda x: (F.conv2d(x, w, None, s, p) * g).sum())(zeros(g, w, size))
+
+    def via_jacrev(g, w, s, p, size):
+        return torch.func.jacrev(lambda x: (F.conv2d(x, w, None, s, p) * g).sum())(zeros(g, w, size))
+
+    for fn in (_input_grad_via_course_lib_matrix, via_matmul_module, via_vjp, via_func_grad, via_jacrev):
+        torch.testing.assert_close(fn(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))  # each would pass
+    for fn, name in [(_input_grad_via_course_lib_matrix, "course_lib.matmul.conv_matrix"),
+                     (via_matmul_module, "course_lib.matmul.conv_matrix"),
+                     (via_conv2d_matmul, "course_lib.matmul.conv2d_matmul"), (via_vjp, "torch.func.vjp"),
+                     (via_func_grad, "torch.func.grad"), (via_jacrev, "torch.func.jacrev")]:
+        _hint("ex-ch2-input-grad", fn, f"called {name}")
+    for fn in (_input_grad_via_course_lib_matrix, via_vjp):  # restored after the check
+        torch.testing.assert_close(fn(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))
+
+
+def _zeros_requiring_grad(g, w, size):
+    return torch.zeros(g.shape[0], w.shape[1], *size, dtype=g.dtype, requires_grad=True)
+
+
+def _via_grad_fn(g, w, s, p, size):  # calls the backward node by hand: no torch.autograd function involved
+    return F.conv2d(_zeros_requiring_grad(g, w, size), w, None, s, p).grad_fn(g)[0]
+
+
+def _via_engine(g, w, s, p, size):  # the engine that torch.autograd.grad calls
+    x = _zeros_requiring_grad(g, w, size)
+    out = F.conv2d(x, w, None, s, p)
+    return torch.autograd.Variable._execution_engine.run_backward((out,), (g,), False, False, (x,), True)[0]
+
+
+def test_input_grad_runs_the_function_without_an_autograd_graph():
+    def with_enable_grad(fn):
+        def wrapped(*args):
+            with torch.enable_grad():
+                return fn(*args)
+        return wrapped
+
+    for fn in (_via_grad_fn, _via_engine):
+        torch.testing.assert_close(fn(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))  # would pass
+        with torch.no_grad():  # torch.no_grad() alone would not stop them: enable_grad() undoes it
+            torch.testing.assert_close(with_enable_grad(fn)(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))
+    for fn in (_via_grad_fn, _via_engine, with_enable_grad(_via_grad_fn), with_enable_grad(_via_engine)):
+        _hint("ex-ch2-input-grad", fn, "torch.inference_mode()")
+
+    def via_module(g, w, s, p, size):  # nn.ConvTranspose2d builds parameters inside the check: still fine
+        m = torch.nn.ConvTranspose2d(w.shape[0], w.shape[1], w.shape[2:], s, p, bias=False).to(w.dtype)
+        with torch.no_grad():
+            m.weight.copy_(w)
+        return m(g, output_size=list(size))
+
+    _passes("ex-ch2-input-grad", via_module)
+    x = torch.ones(2, requires_grad=True)
+    assert (x * 2).grad_fn is not None  # autograd records again after the check

@@ -22,11 +22,12 @@ def _matrix_by_hand(answer: Any) -> str:
                        f"of the same length), got {type(answer).__name__}.") from None
     expected = conv_matrix(_dilated(_KERNEL), 4)  # dilation 2 = a 3×3 kernel with zeros between the weights
     if m.shape != expected.shape:
-        hints = {(16, 4): " Did you swap rows and columns? A row is one output pixel.",
-                 (9, 16): " That is the shape without dilation: spread 2 apart, the four weights span 3×3 "
-                          "pixels, so the kernel fits at only 2×2 positions."}
-        hint = hints.get(tuple(m.shape), " One row per output pixel, one column per input pixel (4×4 = 16).")
-        raise Feedback(f"Your matrix has shape {tuple(m.shape)}; expected (4, 16).{hint}")
+        hints = {(16, 4): " Your rows look like input pixels: a row of M is one output pixel, a column one "
+                          "input pixel.",
+                 (9, 16): " That is the shape without dilation: spread 2 apart, the four weights span more "
+                          "pixels, so the kernel fits at fewer positions."}
+        hint = hints.get(tuple(m.shape), " M has one row per output pixel and one column per input pixel.")
+        raise Feedback(f"Your matrix has shape {tuple(m.shape)}, which is not M's.{hint}")
     if torch.equal(m, expected):
         return ("each row holds the four weights two columns apart within an image row, and two image rows "
                 "(8 columns) apart between the kernel's rows; neighbouring rows still shift by one column.")
@@ -134,12 +135,11 @@ def _im2col_memory(answer: Any) -> str:
         input_bytes: "That is the size of the input itself. How many rows and columns does the patch matrix have?",
         im2col_bytes(shape, 3, 2, 1): "That ignores the dilation: with its taps spread 3 pixels apart, the 3×3 "
                                       "kernel spans more pixels, so it fits at fewer positions.",
-        im2col_bytes(shape, 3, 2, 0): "That fits the kernel at 13 positions per side, as an undilated 3×3 kernel "
-                                      "without padding (or one with dilation 2) would. With dilation 3, how many "
-                                      "pixels does the kernel span, and how many positions does that leave?",
-        32 * 11 * 11 * 128 * 9 * 4: "That fits the kernel at 11 positions per side. Check the dilated kernel's "
-                                    "span (chapter 1: d·(k−1)+1 pixels, not d·k) and that padding 1 adds a "
-                                    "pixel on both sides.",
+        im2col_bytes(shape, 3, 2, 0): "Your output size ignores both the dilation and the padding, or it "
+                                      "miscounts how many pixels the dilated kernel spans. Check both with "
+                                      "chapter 1's output-size rule.",
+        32 * 11 * 11 * 128 * 9 * 4: "Your output size ignores the padding (it adds a pixel on both sides), or it "
+                                    "takes the dilated kernel's span as d·k pixels.",
         im2col_bytes(shape, 7, 2, 1): "That gives the patch matrix 49 values per channel, as if the holes were "
                                       "part of a 7×7 kernel. The dilated kernel reads only its 9 taps: the holes "
                                       "are not copied.",
@@ -162,10 +162,16 @@ _PATCH_CASES = [((1, 1, 4, 4), (3, 3), (1, 1), (1, 1), (1, 1)), ((2, 2, 7, 5), (
                 ((1, 4, 3, 5), (5, 3), (2, 3), (2, 1), (1, 2))]
 
 # What the two function-writing exercises forbid, patched to refuse while the student's function runs.
+# forbidden() refuses a torch.ops operator's overloads (.default, .out) too, and swaps the code of course_lib's
+# Python functions, so the names the package re-exports (course_lib.conv_matrix) refuse as well.
 _NO_UNFOLD_OR_PAD = ("torch.nn.functional.unfold", "torch.nn.functional.pad", "torch._C._nn.im2col",
-                     "torch._C._nn.pad", "torch.constant_pad_nd")
+                     "torch._C._nn.pad", "torch._C._nn._pad_enum", "torch.constant_pad_nd", "torch.ops.aten.im2col",
+                     "torch.ops.aten.constant_pad_nd", "torch.ops.aten.pad", "torch.ops.aten._pad_enum")
 _NO_AUTOGRAD = ("torch.nn.grad.conv2d_input", "torch.autograd.grad", "torch.autograd.backward",
-                "torch.ops.aten.convolution_backward")  # forbidden() refuses its overloads (.default) too
+                "torch.ops.aten.convolution_backward",
+                *(f"torch.func.{name}" for name in ("vjp", "grad", "grad_and_value", "jacrev", "jacfwd", "jvp",
+                                                    "hessian", "linearize")),
+                "course_lib.matmul.conv_matrix", "course_lib.matmul.conv2d_matmul")
 
 
 def _unfolded(x: torch.Tensor, ks, stride, pad, dilation) -> torch.Tensor:
@@ -241,19 +247,50 @@ def _input_grad(answer: Any) -> str:
         out = F.conv2d(x, w, None, stride, pad)
         g = torch.randn(out.shape, generator=gen, dtype=torch.float64)
         (expected,) = torch.autograd.grad(out, x, g)
-        with forbidden(_NO_AUTOGRAD, "compute the gradient with F.conv_transpose2d, not with autograd."):
-            got = answer(g.clone(), w.clone(), stride, pad, size)
+        got = _run_without_autograd(answer, g.clone(), w.clone(), stride, pad, size)
         if not isinstance(got, torch.Tensor):
             raise Feedback(f"Return a tensor, got {type(got).__name__}.")
         got = got.detach().to(torch.float64)
         where = f"input {size[0]}×{size[1]}, kernel {ks[0]}×{ks[1]}, stride={stride}, padding={pad}"
         if got.shape != expected.shape:
+            short = got.shape[:2] == expected.shape[:2] and all(
+                0 <= e - o < stride for e, o in zip(expected.shape[2:], got.shape[2:], strict=False))
+            hint = (" With stride > 1 several input sizes give the same output size: use output_padding to "
+                    "get the exact size back." if stride > 1 and short else
+                    " Pass F.conv_transpose2d the forward weight as it is, with the layer's stride and padding.")
             raise Feedback(f"For {where} your gradient has shape {tuple(got.shape)}; expected "
-                           f"{tuple(expected.shape)}. With stride > 1 several input sizes give the same "
-                           "output size: use output_padding to get the exact size back.")
+                           f"{tuple(expected.shape)}.{hint}")
         if not torch.allclose(got, expected, atol=1e-8):
             raise Feedback(f"For {where} your values differ from autograd's. The weight of "
                            "F.conv_transpose2d has the same (out, in, kH, kW) layout as the forward weight: "
                            "pass it unchanged, with the same stride and padding.")
     return ("your gradient equals autograd's for six layers, including stride 2 with odd and even sizes and a "
             "rectangular input and kernel.")
+
+
+def _run_without_autograd(answer, *args):
+    """The student's input_grad(*args), with autograd's routes to the gradient switched off.
+
+    Under torch.inference_mode() autograd records no graph, even inside torch.enable_grad(), so a
+    grad_fn called by hand or the engine's run_backward has nothing to work on; forbidden() refuses the
+    named functions that compute a gradient (and course_lib's ready-made convolutions) outright.
+    """
+    try:
+        with forbidden(_NO_AUTOGRAD, "compute the gradient with F.conv_transpose2d, not with autograd, torch.func "
+                                     "or course_lib's ready-made convolutions."), torch.inference_mode():
+            return answer(*args)
+    except (RuntimeError, TypeError) as e:
+        text = _safe_text(e)
+        if "does not require grad" in text or "'NoneType' object is not callable" in text:
+            raise Feedback(f"Your function raised {type(e).__name__}: {text}. If it builds a graph to "
+                           "backpropagate through (grad_fn, backward): the check runs it under "
+                           "torch.inference_mode(), so autograd records nothing and a tensor's grad_fn is "
+                           "None. Compute the gradient with F.conv_transpose2d.") from None
+        raise
+
+
+def _safe_text(e: BaseException) -> str:
+    try:
+        return str(e)
+    except Exception:  # noqa: BLE001  (a student's exception may not even print)
+        return type(e).__name__
