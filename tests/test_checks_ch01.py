@@ -65,9 +65,9 @@ def test_loop_convolution_passes():
 @pytest.mark.parametrize(
     ("label", "answer", "hint"),
     [
-        ("ex-ch1-output-size", 27, "the smallest height whose output is 8 high, not the largest"),
-        ("ex-ch1-output-size", 28, "not the largest height"),
-        ("ex-ch1-output-size", 29, "not the largest height"),
+        ("ex-ch1-output-size", 27, "if you leave out the floor"),
+        ("ex-ch1-output-size", 28, "Put it back into the formula"),
+        ("ex-ch1-output-size", 29, "Put it back into the formula"),
         ("ex-ch1-output-size", 33, "if the padding were added once"),
         ("ex-ch1-output-size", 34, "without the +1"),
         ("ex-ch1-output-size", 36, "ignores the padding"),
@@ -89,9 +89,10 @@ def test_loop_convolution_passes():
         ("ex-ch1-same-padding", (2, 2, 1, 2), "undilated kernel 4 high and 5 wide"),
         ("ex-ch1-same-padding", (3, 5, 4, 5), "The totals are right"),
         ("ex-ch1-same-padding", (5, 5, 6, 6), "dilation*ks"),
-        ("ex-ch1-same-padding", (4, 4, 4, 4), "come out 27×28"),
-        ("ex-ch1-same-padding", (5, 5, 5, 5), "come out 29×30"),
-        ("ex-ch1-same-padding", (0, 0, 4, 5), "come out 28×20"),
+        ("ex-ch1-same-padding", (4, 4, 4, 4), "does not keep its height: count the rows the"),
+        ("ex-ch1-same-padding", (5, 5, 5, 5), "does not keep its height or its width: count the rows and the"),
+        ("ex-ch1-same-padding", (0, 0, 4, 5), "does not keep its width: count the columns the"),
+        ("ex-ch1-same-padding", (4, 4, 0, 0), "does not keep its height: count the rows the"),
         ("ex-ch1-same-padding", (-1, 0, 0, 0), "Negative padding"),
         ("ex-ch1-same-padding", 4.5, "single number"),
         ("ex-ch1-same-padding", 9, "single number"),
@@ -130,12 +131,12 @@ def test_loop_convolution_passes():
         ("ex-ch1-diagonal-kernel", [[1, 0, -1], [0, 0, 0], [-1, 0]], "three rows of three"),
         ("ex-ch1-diagonal-kernel", [[1, 0, -1], [0, 0, 0], [-1, 0, "1"]], "cannot read your list"),
         ("ex-ch1-diagonal-kernel", lambda: 0, "cannot read your function"),
-        ("ex-ch1-stride-chain", 31, "the smallest n whose last output is 1×1"),
         ("ex-ch1-stride-chain", 31, "as if it had no floor"),
         ("ex-ch1-stride-chain", 31, "rounding each layer's output up"),
-        ("ex-ch1-stride-chain", 22, "the largest n for 3 layers"),
-        ("ex-ch1-stride-chain", 94, "the largest n for 5 layers"),
+        ("ex-ch1-stride-chain", 22, "22 is not it. Count the layers you undid: there are four."),
+        ("ex-ch1-stride-chain", 94, "94 is not it. Count the layers you undid: there are four."),
         ("ex-ch1-stride-chain", 61, "if the padding were added once"),
+        ("ex-ch1-stride-chain", 61, "the receptive field of one output unit of these four layers"),
         ("ex-ch1-stride-chain", 76, "if the padding is ignored"),
         ("ex-ch1-stride-chain", 76, "without the +1"),
         ("ex-ch1-stride-chain", 1, "the size of the last output"),
@@ -240,6 +241,8 @@ def test_the_stride_chain_answer_and_each_hinted_size_come_from_the_mistake_they
     assert largest(lambda m: (m + 1 - 5) // 2 + 1) == 61  # padding added once
     assert largest(lambda m: (m - 5) // 2 + 1) == 76  # padding ignored
     assert largest(lambda m: (m + 2 - 5) // 2) == 76  # the +1 dropped
+    four = torch.nn.Sequential(*[torch.nn.Conv2d(1, 1, 5, stride=2, padding=1) for _ in range(4)])
+    assert course_lib.receptive_field(four)[-1].size == 61  # 61 is also one output unit's field
 
 
 def test_no_stride_chain_hint_gives_the_answer_away():
@@ -315,6 +318,129 @@ def test_the_conv_check_restores_pytorchs_convolution():
     check("ex-ch1-conv-by-hand", lambda img, k: torch.conv2d(img[None, None], k[None, None])[0, 0])
     out = torch.nn.functional.conv2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 2, 2))
     assert out.shape == (1, 1, 2, 2) and torch.conv2d is torch.nn.functional.conv2d
+
+
+def test_no_output_size_hint_says_whether_a_height_gives_8():
+    # 27 to 30 all give 8: a hint that confirmed it for 27, 28 or 29 would bracket the answer.
+    for wrong in (27, 28, 29, 31, 12):
+        message = check("ex-ch1-output-size", wrong).message
+        assert "not the largest" not in message and "gives an output of height 8" not in message, message
+        assert "smallest" not in message, message
+
+
+def test_the_same_padding_fallback_names_the_axis_and_gives_no_size():
+    for pad in [(4, 4, 4, 4), (5, 5, 5, 5), (0, 0, 4, 5), (4, 4, 0, 0), (9, 9, 9, 9), (0, 0, 0, 0)]:
+        message = check("ex-ch1-same-padding", pad).message
+        assert "does not keep its" in message, (pad, message)
+        assert not any(ch.isdigit() for ch in message.replace("28×28", "")), (pad, message)
+
+
+def test_no_stride_chain_hint_says_a_value_is_right_for_another_layer_count():
+    for wrong in (22, 94, 31, 61, 76):
+        message = check("ex-ch1-stride-chain", wrong).message
+        assert "for 3 layers" not in message and "for 5 layers" not in message, message
+        assert "smallest" not in message, message
+
+
+def _conv_in_a_default_argument(im, k, conv=torch.nn.functional.conv2d):
+    return conv(im[None, None], k[None, None])[0, 0]
+
+
+def _same_as_conv2d(answer):
+    """The bypass really computes the convolution (so only the refusal stops it), checked outside the check."""
+    im, k = torch.randn(6, 7), torch.randn(2, 3)
+    torch.testing.assert_close(torch.as_tensor(answer(im, k), dtype=torch.float32),
+                               torch.nn.functional.conv2d(im[None, None], k[None, None])[0, 0],
+                               atol=1e-4, rtol=1e-4)
+
+
+_BYPASSES = {
+    "F.conv3d": (lambda im, k: torch.nn.functional.conv3d(im[None, None, None], k[None, None, None])[0, 0, 0],
+                 "aten.convolution"),
+    "aten.conv2d": (lambda im, k: torch.ops.aten.conv2d(im[None, None], k[None, None])[0, 0], "aten.convolution"),
+    "torch._convolution": (lambda im, k: torch._convolution(im[None, None], k[None, None], None, [1, 1], [0, 0],
+                                                            [1, 1], False, [0, 0], 1, False, False, True,
+                                                            True)[0, 0], "aten._convolution"),
+    "torch.mkldnn_convolution": (lambda im, k: torch.mkldnn_convolution(im[None, None], k[None, None], None,
+                                                                        [0, 0], [1, 1], [1, 1], 1)[0, 0],
+                                 "aten.mkldnn_convolution"),
+    "F.conv_transpose2d": (lambda im, k: torch.nn.functional.conv_transpose2d(
+        im[None, None], k.flip(0, 1)[None, None], padding=(k.shape[0] - 1, k.shape[1] - 1))[0, 0],
+        "aten.convolution"),
+    "default argument": (_conv_in_a_default_argument, "aten.convolution"),
+    "Tensor.unfold + einsum": (lambda im, k: torch.einsum("ijkl,kl->ij", im.unfold(0, k.shape[0], 1)
+                                                          .unfold(1, k.shape[1], 1), k), "aten.unfold"),
+    "as_strided + einsum": (lambda im, k: torch.einsum("ijkl,kl->ij", im.as_strided(
+        (im.shape[0] - k.shape[0] + 1, im.shape[1] - k.shape[1] + 1, *k.shape), (*im.stride(), *im.stride())), k),
+        "aten.as_strided"),
+    "thnn_conv2d": (lambda im, k: torch._C._nn.thnn_conv2d(im[None, None], k[None, None], tuple(k.shape))[0, 0],
+                    "aten._slow_conv2d_forward"),
+    "slow_conv_dilated2d": (lambda im, k: torch._C._nn.slow_conv_dilated2d(im[None, None], k[None, None],
+                                                                           tuple(k.shape))[0, 0],
+                            "aten.slow_conv_dilated2d"),
+}
+
+
+@pytest.mark.parametrize("name", list(_BYPASSES))
+def test_every_other_way_to_a_finished_convolution_is_refused(name):
+    answer, op = _BYPASSES[name]
+    _same_as_conv2d(answer)
+    result = check("ex-ch1-conv-by-hand", answer)
+    assert result.status == "wrong", (name, result)
+    assert f"Your function ran PyTorch's {op} operator, which this exercise rules out" in result.message, result
+    x, w = torch.randn(1, 1, 4, 5), torch.randn(1, 1, 2, 2)  # and PyTorch works as before afterwards
+    torch.testing.assert_close(torch.nn.functional.conv2d(x, w), conv2d_loops(x, w))
+
+
+def test_scipy_correlate2d_is_refused_when_scipy_is_there():
+    signal = pytest.importorskip("scipy.signal")
+    from scipy.signal import correlate2d
+
+    for answer in (lambda im, k: torch.as_tensor(correlate2d(im.numpy(), k.numpy(), "valid")),
+                   lambda im, k: torch.as_tensor(signal.convolve2d(im.numpy(), k.flip(0, 1).numpy(), "valid"))):
+        _same_as_conv2d(answer)
+        result = check("ex-ch1-conv-by-hand", answer)
+        assert result.status == "wrong" and "Your function called scipy.signal." in result.message, result
+    assert correlate2d([[1, 2], [3, 4]], [[1]], "valid").tolist() == [[1, 2], [3, 4]]  # given back
+
+
+def test_loops_that_index_stack_or_use_numpy_still_pass():
+    def stacked(im, k):
+        kh, kw = k.shape
+        return torch.stack([torch.stack([(im[i:i + kh, j:j + kw] * k).sum() for j in range(im.shape[1] - kw + 1)])
+                            for i in range(im.shape[0] - kh + 1)])
+
+    def with_numpy(im, k):
+        a, b = im.numpy(), k.numpy()
+        out = np.zeros((a.shape[0] - b.shape[0] + 1, a.shape[1] - b.shape[1] + 1))
+        for i, j in np.ndindex(*out.shape):
+            out[i, j] = (a[i:i + b.shape[0], j:j + b.shape[1]] * b).sum()
+        return torch.from_numpy(out)
+
+    def with_dot(im, k):
+        kh, kw = k.shape
+        out = torch.empty(im.shape[0] - kh + 1, im.shape[1] - kw + 1)
+        for i in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                out[i][j] = torch.dot(im[i:i + kh, j:j + kw].reshape(-1), k.flatten())
+        return out
+
+    for answer in (stacked, with_numpy, with_dot):
+        assert check("ex-ch1-conv-by-hand", answer).passed, answer.__name__
+
+
+def test_the_chapters_solution_gets_the_stored_success_message():
+    def conv_by_hand(image, kernel):  # the solution cell of ex-ch1-conv-by-hand
+        kh, kw = kernel.shape
+        out = torch.zeros(image.shape[0] - kh + 1, image.shape[1] - kw + 1)
+        for i in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                out[i, j] = (image[i : i + kh, j : j + kw] * kernel).sum()
+        return out
+
+    assert repr(check("ex-ch1-conv-by-hand", conv_by_hand)) == (
+        "✅ Correct [ex-ch1-conv-by-hand, 1/1]: your loops agree with F.conv2d on four random cases, including "
+        "non-square images and kernels.")
 
 
 def test_none_and_ellipsis_mean_not_answered():

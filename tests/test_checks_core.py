@@ -48,3 +48,22 @@ def test_forbidden_refuses_a_torch_ops_operator_and_its_overloads_and_restores_t
                 call()
     torch.testing.assert_close(torch.ops.aten.layer_norm(_X, [1, 4, 4]), expected)
     torch.testing.assert_close(torch.ops.aten.layer_norm.default(_X, [1, 4, 4]), expected)
+
+
+def test_refuse_aten_ops_refuses_the_operator_on_every_path_to_it_and_only_inside_the_block():
+    from course_lib.checks.core import refuse_aten_ops
+
+    w = torch.ones(1, 1, 2, 2)
+    expected = F.conv2d(_X, w)
+    keep = F.conv2d  # a reference that no patched name would catch
+    with refuse_aten_ops(("convolution", "aten.unfold", "no_such_operator"), "do it by hand."):
+        for call in (lambda: F.conv2d(_X, w), lambda: keep(_X, w), lambda: torch.ops.aten.conv2d(_X, w),
+                     lambda: F.conv3d(_X[None], w[None])):
+            with pytest.raises(Feedback, match=r"ran PyTorch's aten\.convolution operator, which this exercise "
+                                               r"rules out: do it by hand\."):
+                call()
+        with pytest.raises(Feedback, match=r"aten\.unfold operator"):
+            _X.unfold(2, 2, 1)
+        assert torch.equal(F.pad(_X, (1, 1)).sum(), _X.sum())  # other operators run as usual
+    torch.testing.assert_close(F.conv2d(_X, w), expected)  # and the refused ones after the block
+    assert _X.unfold(2, 2, 1).shape == (1, 1, 3, 4, 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,16 @@ import torch
 import torch.nn.functional as F
 
 from ..shapes import conv_output_size
-from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register, reject_known_mistakes
+from .core import (
+    Feedback,
+    as_int,
+    expect_callable,
+    expect_int,
+    forbidden,
+    refuse_aten_ops,
+    register,
+    reject_known_mistakes,
+)
 
 
 def _reject_str(answer: Any, what: str) -> None:
@@ -43,21 +53,19 @@ def _largest_input(out: int, ks: int, stride: int, padding: int) -> int:
 @register("ex-ch1-output-size")
 def _output_size(answer: Any) -> str:
     # nn.Conv2d(1, 16, 5, stride=4, padding=3): the output is (n + 1)//4 + 1, which is 8 for n = 27 to 30.
+    # No hint says whether a height gives 8 (that would bracket the answer): 28 and 29 get the generic one.
     if isinstance(answer, float):
         raise Feedback(f"You gave the float {answer!r}: a height is a whole number of rows. "
                        "Use floor division // in your arithmetic, as the output-size formula does.")
     value = as_int(answer)
     if value is not None and value < 1:
         raise Feedback(f"You gave {value}: a height is a positive number of rows.")
-    go_on = ("The floor throws away leftover rows: add rows to the input until a 9th kernel position "
-             "fits, and stop just before that.")
+    go_on = ("The floor throws away leftover rows, so several heights give the same output: add rows to "
+             "the input until a 9th kernel position fits, and stop just before that.")
     reject_known_mistakes(value, {
         8: "8 is the output height; the question asks for an input height: the largest one whose "
            "output is still 8 high.",
-        27: "27 is the smallest height whose output is 8 high, not the largest: it is what solving the "
-            "formula as if there were no floor gives. " + go_on,
-        28: "28 gives an output of height 8, but it is not the largest height that does. " + go_on,
-        29: "29 gives an output of height 8, but it is not the largest height that does. " + go_on,
+        27: "27 is what solving the formula for n gives if you leave out the floor. " + go_on,
         33: "33 would be the largest if the padding were added once. padding=3 adds 3 rows above AND 3 "
             "below, so the padded input has n + 2*3 rows.",
         34: "34 would be the largest if the output were (n + 2*3 - 5)//4, without the +1. That count is "
@@ -68,7 +76,7 @@ def _output_size(answer: Any) -> str:
     })
     expect_int(answer, _largest_input(8, 5, stride=4, padding=3), "Your input height",
                "Put it back into the formula: its output should be 8 high, and one more row should "
-               "make it 9.")
+               "make it 9. " + go_on)
     return ("with padding 3 a height n is padded to n + 6 rows, and the output is (n + 6 - 5)//4 + 1 = "
             "(n + 1)//4 + 1. That is 8 while 28 <= n + 1 <= 31, so for n = 27 to 30: the floor drops up "
             "to stride - 1 = 3 leftover rows. At n = 31 the padded input has 37 rows and a 9th position "
@@ -114,11 +122,12 @@ def _same_padding(answer: Any) -> str:
         raise Feedback(f"Your padding adds dilation*ks pixels per axis ({dw * kw} across, {dh * kh} down). "
                        "A dilated kernel spans dilation*(ks-1)+1 pixels, since the gaps are only between "
                        "its weights.")
-    width = n + pad[0] + pad[1] - span_w + 1
-    height = n + pad[2] + pad[3] - span_h + 1
-    raise Feedback(f"With this padding a {n}×{n} input would come out {height}×{width} (height×width), "
-                   f"not {n}×{n}: count the rows and the columns the dilated kernel spans, then how many "
-                   "extra pixels keep each size.")
+    lost = [axis for axis, (total, span) in {"height": (pad[2] + pad[3], span_h),
+                                              "width": (pad[0] + pad[1], span_w)}.items() if total != span - 1]
+    spans = {"height": "rows", "width": "columns"}
+    raise Feedback(f"With this padding a {n}×{n} input does not keep its {' or its '.join(lost)}: count the "
+                   f"{' and the '.join(spans[axis] for axis in lost)} the dilated kernel spans, then how many "
+                   "extra pixels keep that size.")
 
 
 @register("ex-ch1-weight-shape")
@@ -216,27 +225,48 @@ def _diagonal_kernel(answer: Any) -> str:
             "diagonal edge.")
 
 
-# The ready-made convolutions conv_by_hand must not call. course_lib's are Python functions, so forbidden()
-# swaps their code: the names the package re-exports (course_lib.conv2d_loops) refuse as well.
+# The ready-made convolutions conv_by_hand must not call, refused by name (forbidden) for a message that
+# names them. course_lib's are Python functions, so forbidden() swaps their code: the names the package
+# re-exports (course_lib.conv2d_loops) refuse as well.
 _CONV_BY_HAND_FORBIDDEN = ("torch.nn.functional.conv2d", "torch.conv2d", "torch.convolution",
                            "torch.nn.functional.unfold", "torch._C._nn.im2col",
                            "course_lib.matmul.conv2d_loops", "course_lib.matmul.conv2d_matmul",
                            "course_lib.matmul.conv_matrix")
+# SciPy's 2-D correlations, refused by name when the student has imported scipy.signal (importing it for
+# every check would cost seconds).
+_CONV_BY_HAND_SCIPY = ("scipy.signal.correlate2d", "scipy.signal.convolve2d", "scipy.signal.correlate",
+                       "scipy.signal.convolve", "scipy.signal.fftconvolve", "scipy.signal.oaconvolve")
+# The net under those names: every PyTorch operator that computes a convolution or hands over the patches
+# (F.conv3d, F.conv_transpose2d with a flipped kernel, torch.ops.aten.conv2d, torch._convolution, torch.
+# mkldnn_convolution, a conv2d kept in a default argument, Tensor.unfold, torch.as_strided), refused while
+# the answer runs. The loops of the chapter's solution only slice, multiply and sum (and loops that index,
+# stack, use dot, einsum or numpy reach none of these operators either).
+_CONV_BY_HAND_ATEN = ("convolution", "_convolution", "convolution_overrideable", "_convolution_mode",
+                      "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+                      "conv_tbc", "mkldnn_convolution", "cudnn_convolution", "cudnn_convolution_transpose",
+                      "cudnn_convolution_relu", "cudnn_convolution_add_relu", "miopen_convolution",
+                      "miopen_convolution_transpose", "miopen_depthwise_convolution", "_mps_convolution",
+                      "_mps_convolution_transpose", "thnn_conv2d", "_slow_conv2d_forward", "slow_conv3d",
+                      "slow_conv3d_forward", "slow_conv_dilated2d", "slow_conv_dilated3d",
+                      "slow_conv_transpose2d", "slow_conv_transpose3d", "_nnpack_spatial_convolution",
+                      "_conv_depthwise2d", "conv_depthwise3d", "im2col", "unfold", "as_strided")
 
 
 @register("ex-ch1-conv-by-hand")
 def _conv_by_hand(answer: Any) -> str:
     expect_callable(answer)
+    why = ("compute the convolution yourself (nn.Conv2d calls F.conv2d too, PyTorch's and SciPy's other "
+           "convolutions and course_lib's conv2d_loops, conv2d_matmul and conv_matrix are finished ones as "
+           "well, and F.unfold, Tensor.unfold and torch.as_strided would hand you the patches): loop over the "
+           "output positions and take the weighted sums.")
     gen = torch.Generator().manual_seed(0)
     for h, w, kh, kw in [(5, 5, 3, 3), (6, 4, 2, 2), (7, 9, 3, 3), (6, 7, 2, 3)]:
         img, kernel = torch.randn(h, w, generator=gen), torch.randn(kh, kw, generator=gen)
         expected = F.conv2d(img[None, None], kernel[None, None])[0, 0]
         flipped = F.conv2d(img[None, None], kernel.flip(0, 1)[None, None])[0, 0]
-        with forbidden(_CONV_BY_HAND_FORBIDDEN,
-                       "compute the convolution yourself (nn.Conv2d calls F.conv2d too, F.unfold would "
-                       "hand you the patches, and course_lib's conv2d_loops, conv2d_matmul and "
-                       "conv_matrix are finished convolutions): loop over the output positions and take "
-                       "the weighted sums.", namespace=getattr(answer, "__globals__", None)):
+        targets = _CONV_BY_HAND_FORBIDDEN + (_CONV_BY_HAND_SCIPY if "scipy.signal" in sys.modules else ())
+        with (forbidden(targets, why, namespace=getattr(answer, "__globals__", None)),
+              refuse_aten_ops(_CONV_BY_HAND_ATEN, why)):
             got = answer(img.clone(), kernel.clone())
         got = torch.as_tensor(got, dtype=torch.float32)
         if got.shape != expected.shape:
@@ -275,6 +305,14 @@ def _ending_at_one(layer: Callable[[int], int], layers: int = _CHAIN_LAYERS) -> 
     return [n for n in range(1, 1000) if _through(n, layer, layers) == 1]
 
 
+def _chain_field() -> int:
+    """The receptive field of one output unit of the chain: each layer adds (k - 1) input strides."""
+    field, jump = 1, 1
+    for _ in range(_CHAIN_LAYERS):
+        field, jump = field + (_CHAIN_KS - 1) * jump, jump * _CHAIN_STRIDE
+    return field
+
+
 @functools.cache
 def _stride_chain_key() -> tuple[int, dict[int, str]]:
     """The answer, found by trying every n, and the hint for each typical wrong answer, each made by its mistake."""
@@ -283,9 +321,9 @@ def _stride_chain_key() -> tuple[int, dict[int, str]]:
     no_floor = 1
     for _ in range(_CHAIN_LAYERS):  # undo each layer as if o = (m + 2p - k)/s + 1 had no floor
         no_floor = (no_floor - 1) * s + k - 2 * p
-    # (value, what the value is, why that is not the answer)
+    # (value, what the value is, why that is not the answer). No hint says whether a value ends at 1×1, or
+    # that it would be right for another number of layers: that would bracket the answer.
     mistakes = [
-        (min(inputs), "the smallest n whose last output is 1×1, but the question asks for the largest", ""),
         (no_floor, f"what working backwards gives if each layer is undone as if it had no floor, "
                    f"m → {s}(m - 1) + {k} - {2 * p}",
          "The floor throws away leftover rows, so a layer can take a larger input and still give the same "
@@ -293,12 +331,17 @@ def _stride_chain_key() -> tuple[int, dict[int, str]]:
         (max(_ending_at_one(lambda m: -(-(m + 2 * p - k) // s) + 1)),
          "what rounding each layer's output up gives",
          "PyTorch rounds down: a kernel position only counts if the kernel fits inside the padded input."),
-        (max(_ending_at_one(_chain_layer, _CHAIN_LAYERS - 1)), f"the largest n for {_CHAIN_LAYERS - 1} layers",
-         f"There are {_CHAIN_LAYERS} layers."),
-        (max(_ending_at_one(_chain_layer, _CHAIN_LAYERS + 1)), f"the largest n for {_CHAIN_LAYERS + 1} layers",
-         f"There are {_CHAIN_LAYERS} layers."),
+        (max(_ending_at_one(_chain_layer, _CHAIN_LAYERS - 1)), "",
+         "Count the layers you undid: there are four."),
+        (max(_ending_at_one(_chain_layer, _CHAIN_LAYERS + 1)), "",
+         "Count the layers you undid: there are four."),
         (max(_ending_at_one(lambda m: (m + p - k) // s + 1)), "the largest n if the padding were added once",
          f"padding={p} adds {p} row of zeros above AND {p} below, so a layer sees m + {2 * p} rows."),
+        (_chain_field(), "the receptive field of one output unit of these four layers (the size "
+                         "receptive_field reports)",
+         "The field is the rows that unit sees, and they include rows of the zero padding the layers add "
+         "around the input, so it is not an input size: put it through the four layers and see where it "
+         "ends."),
         (max(_ending_at_one(lambda m: conv_output_size(m, k, stride=s))), "the largest n if the padding is ignored",
          f"padding={p} first adds a frame of zeros around the input, and the kernel slides over the padded "
          "input."),
@@ -314,11 +357,12 @@ def _stride_chain_key() -> tuple[int, dict[int, str]]:
     for value, what, why in mistakes:
         if value != answer:
             whats, whys = merged.setdefault(value, ([], []))
-            whats.append(what)
+            if what:
+                whats.append(what)
             if why and why not in whys:
                 whys.append(why)
-    hints = {value: f"{value} is " + "; it is also ".join(whats) + ". " + " ".join(whys)
-             for value, (whats, whys) in merged.items()}
+    hints = {value: (f"{value} is " + "; it is also ".join(whats) if whats else f"{value} is not it") + ". "
+             + " ".join(whys) for value, (whats, whys) in merged.items()}
     return answer, {value: hint.strip() for value, hint in hints.items()}
 
 

@@ -364,3 +364,31 @@ def _refusal_template(*args: Any, **kwargs: Any) -> None:
 def _refusal_code(name: str) -> types.CodeType:
     code = _refusal_template.__code__
     return code.replace(co_consts=tuple(name if c == "NAME" else c for c in code.co_consts))
+
+
+@contextmanager
+def refuse_aten_ops(ops: tuple[str, ...], why: str) -> Iterator[None]:
+    """Inside the block, running a PyTorch operator named in ``ops`` raises :class:`Feedback`, saying ``why``.
+
+    ``ops`` are ATen operator names, with or without the prefix: ``"convolution"``, ``"aten.unfold"``.
+    The net under :func:`forbidden`: it watches the operators PyTorch actually runs (a
+    ``TorchDispatchMode``), so it also catches the paths a patched name misses: a function kept
+    in a default argument, ``torch.ops.aten`` and private entry points, or another public
+    function that reaches the same operator. Names missing from this PyTorch are skipped.
+    """
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    names = [op.removeprefix("aten.") for op in ops]
+    packets = {getattr(torch.ops.aten, name): name for name in names if hasattr(torch.ops.aten, name)}
+
+    class _Refuse(TorchDispatchMode):
+        def __torch_dispatch__(self, func, _types, args=(), kwargs=None):
+            name = packets.get(func.overloadpacket)
+            if name is not None:
+                raise Feedback(f"Your function ran PyTorch's aten.{name} operator, which this exercise rules "
+                               f"out: {why}")
+            return func(*args, **(kwargs or {}))
+
+    with _Refuse():
+        yield
