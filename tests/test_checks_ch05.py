@@ -1,5 +1,8 @@
 """Chapter 5's exercise checks accept the right answers and give specific hints for common wrong ones."""
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -190,3 +193,122 @@ def test_a_number_given_as_text_is_refused_with_a_clear_message(text):
     with pytest.raises(Feedback, match="should be a number"):
         as_number(text, "Your answer")
     assert as_number(5, "x") == 5.0
+
+
+def _flat(x):
+    return x.reshape(1, x.shape[0], -1)  # each image becomes a channel of one batch norm "image"
+
+
+def _notebook_batch_norm_class():
+    """The chapter's own MyBatchNorm2d, taken from the notebook cell that defines it."""
+    notebook = Path(__file__).parent.parent / "chapters" / "05_batch_normalization.ipynb"
+    for cell in json.loads(notebook.read_text())["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and source.startswith("class MyBatchNorm2d("):
+            lines = source.splitlines()
+            end = next(i for i, line in enumerate(lines[1:], 1) if line and not line[0].isspace())
+            namespace = {"nn": torch.nn, "torch": torch}
+            exec("\n".join(lines[:end]), namespace)
+            return namespace["MyBatchNorm2d"]
+    raise AssertionError("no cell defines MyBatchNorm2d")
+
+
+def _with_my_batch_norm(x, eps):
+    layer = _notebook_batch_norm_class()(x.shape[0], eps=eps)
+    return layer(x.reshape(1, x.shape[0], -1, 1)).reshape(x.shape)
+
+
+@pytest.mark.parametrize(("answer", "reached"), [
+    (lambda x, eps: torch.ops.aten.group_norm(x, 1, None, None, eps), "native_group_norm"),
+    (lambda x, eps: torch._VF.layer_norm(x, x.shape[1:], None, None, eps, False), "native_layer_norm"),
+    (lambda x, eps: torch._C._VariableFunctions.layer_norm(x, list(x.shape[1:]), None, None, eps, False),
+     "native_layer_norm"),
+    (lambda x, eps: torch.ops.aten.native_batch_norm(_flat(x), None, None, None, None, True, 0.1,
+                                                     eps)[0].reshape(x.shape), "native_batch_norm"),
+    (lambda x, eps: torch.ops.aten.instance_norm(_flat(x), None, None, None, None, True, 0.1, eps,
+                                                 False).reshape(x.shape), "native_batch_norm"),
+    (lambda x, eps: torch.ops.aten._native_batch_norm_legit(_flat(x), None, None, True, 0.1,
+                                                            eps)[0].reshape(x.shape), "_native_batch_norm_legit"),
+    (lambda x, eps: torch._refs.native_layer_norm(x, list(x.shape[1:]), None, None, eps)[0], "native_layer_norm"),
+    (lambda x, eps: torch._refs.native_group_norm(x, None, None, x.shape[0], x.shape[1], x[0, 0].numel(), 1,
+                                                  eps)[0], "native_group_norm"),
+    (lambda x, eps: torch._decomp.decompositions.native_batch_norm(_flat(x), None, None, None, None, True, 0.1,
+                                                                   eps)[0].reshape(x.shape), "native_batch_norm"),
+    (lambda x, eps: torch.nn.BatchNorm1d(x.shape[0], eps=eps, affine=False)(_flat(x)).reshape(x.shape),
+     "BatchNorm1d.forward"),
+    (_with_my_batch_norm, "MyBatchNorm2d.forward"),
+])
+def test_layer_norm_refuses_pytorchs_normalization_layers_however_they_are_reached(answer, reached):
+    import torch._decomp.decompositions  # noqa: F401
+    import torch._refs  # noqa: F401
+
+    result = check("ex-ch5-layer-norm", answer)
+    assert not result.passed and reached in result.message, result.message
+    assert "write the normalization yourself" in result.message, result.message
+
+
+def test_the_routes_refused_above_do_compute_a_layer_norm():
+    x = torch.randn(3, 2, 4, 4) * 2 + 1
+    expected = F.layer_norm(x, x.shape[1:], eps=1e-5)
+    torch.testing.assert_close(_with_my_batch_norm(x, 1e-5), expected, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(torch.ops.aten.native_batch_norm(_flat(x), None, None, None, None, True, 0.1,
+                                                                1e-5)[0].reshape(x.shape), expected)
+
+
+def _var_mean_rsqrt(x, eps):
+    var, mean = torch.var_mean(x.flatten(1), dim=1, correction=0)
+    return (x - mean.view(-1, 1, 1, 1)) * torch.rsqrt(var.view(-1, 1, 1, 1) + eps)
+
+
+def _with_a_vector_norm(x, eps):
+    centred = x - x.mean((1, 2, 3), keepdim=True)
+    return centred / (torch.linalg.vector_norm(centred, dim=(1, 2, 3), keepdim=True) ** 2 / x[0].numel()
+                      + eps).sqrt()
+
+
+@pytest.mark.parametrize("answer", [_layer_norm, _var_mean_rsqrt, _with_a_vector_norm])
+def test_hand_written_layer_norms_pass_with_the_stored_message(answer):
+    result = check("ex-ch5-layer-norm", answer)
+    assert result.passed, result.message
+    assert result.message.endswith("each image is normalized on its own over (C, H, W), dims (1, 2, 3), so its "
+                                   "output does not depend on the other images of the batch."), result.message
+
+
+def test_layer_norm_check_leaves_no_dispatch_mode_behind():
+    from torch.utils._python_dispatch import _get_current_dispatch_mode
+
+    check("ex-ch5-layer-norm", lambda x, eps: torch.ops.aten.group_norm(x, 1, None, None, eps))
+    check("ex-ch5-layer-norm", _layer_norm)
+    assert _get_current_dispatch_mode() is None
+    x = torch.randn(2, 3, 4, 4)
+    torch.testing.assert_close(torch.ops.aten.group_norm(x, 1), F.layer_norm(x, x.shape[1:]))
+
+
+def _fuse_linear_weights(conv, bn):
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+    weight, bias = torch.nn.utils.fusion.fuse_linear_bn_weights(conv.weight.flatten(1), bias, bn.running_mean,
+                                                                bn.running_var, bn.eps, bn.weight, bn.bias)
+    return weight.reshape(conv.weight.shape), bias
+
+
+def _fuse_linear_eval(conv, bn):
+    linear = torch.nn.Linear(conv.weight[0].numel(), conv.out_channels)
+    with torch.no_grad():
+        linear.weight.copy_(conv.weight.flatten(1))
+        linear.bias.copy_(conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean))
+    fused = torch.nn.utils.fusion.fuse_linear_bn_eval(linear.eval(), bn)
+    return fused.weight.reshape(conv.weight.shape), fused.bias
+
+
+@pytest.mark.parametrize(("answer", "name"), [
+    (_fuse_linear_weights, "fuse_linear_bn_weights"),
+    (_fuse_linear_eval, "fuse_linear_bn_eval"),
+])
+def test_fold_bn_refuses_the_linear_fusion_helpers_on_a_flattened_weight(answer, name):
+    result = check("ex-ch5-fold-bn", answer)
+    assert not result.passed and name in result.message, result.message
+    assert "yourself" in result.message, result.message
+    conv, bn = torch.nn.Conv2d(2, 4, 3), torch.nn.BatchNorm2d(4).eval()  # outside the check they fold right
+    with torch.no_grad():
+        bn.running_var.fill_(2.0)
+        torch.testing.assert_close(answer(conv, bn)[0], _fold(conv, bn)[0])
