@@ -387,7 +387,7 @@ def test_every_other_way_to_a_finished_convolution_is_refused(name):
     _same_as_conv2d(answer)
     result = check("ex-ch1-conv-by-hand", answer)
     assert result.status == "wrong", (name, result)
-    assert f"Your function ran PyTorch's {op} operator, which this exercise rules out" in result.message, result
+    assert f"Your function reached PyTorch's {op} operator, which this exercise rules out" in result.message, result
     x, w = torch.randn(1, 1, 4, 5), torch.randn(1, 1, 2, 2)  # and PyTorch works as before afterwards
     torch.testing.assert_close(torch.nn.functional.conv2d(x, w), conv2d_loops(x, w))
 

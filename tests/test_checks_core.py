@@ -59,7 +59,7 @@ def test_refuse_aten_ops_refuses_the_operator_on_every_path_to_it_and_only_insid
     with refuse_aten_ops(("convolution", "aten.unfold", "no_such_operator"), "do it by hand."):
         for call in (lambda: F.conv2d(_X, w), lambda: keep(_X, w), lambda: torch.ops.aten.conv2d(_X, w),
                      lambda: F.conv3d(_X[None], w[None])):
-            with pytest.raises(Feedback, match=r"ran PyTorch's aten\.convolution operator, which this exercise "
+            with pytest.raises(Feedback, match=r"reached PyTorch's aten\.convolution operator, which this exercise "
                                                r"rules out: do it by hand\."):
                 call()
         with pytest.raises(Feedback, match=r"aten\.unfold operator"):

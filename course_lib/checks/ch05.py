@@ -18,6 +18,7 @@ from .core import (
     expect_callable,
     expect_int,
     forbidden,
+    refuse_operators,
     register,
     reject_known_mistakes,
 )
@@ -92,7 +93,7 @@ _TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
 def _no_normalization_layers(why: str) -> Iterator[None]:
     """Inside the block, reaching any of PyTorch's normalization layers raises :class:`Feedback`.
 
-    Checked at the ATen level, under a ``TorchDispatchMode``, so every way in is refused however it
+    Checked at the ATen level (:func:`core.refuse_operators`), so every way in is refused however it
     is spelled: ``F.layer_norm``, ``torch.ops.aten.group_norm``, ``torch._VF.layer_norm``,
     ``aten.native_batch_norm`` on a reshaped tensor, ``nn.LayerNorm``, ... all arrive as an operator
     named like ``native_layer_norm``. PyTorch's Python reference versions (``torch._refs``,
@@ -100,33 +101,24 @@ def _no_normalization_layers(why: str) -> Iterator[None]:
     up the Python stack for a function of PyTorch's own source with such a name, and for a module
     that keeps running statistics (a batch norm layer, such as the chapter's ``MyBatchNorm2d``).
     """
-    # A dispatch mode imports torch._dynamo on its first operator, and that import walks torch.ops.aten:
-    # it must happen here, before forbidden() puts refusals in place of operators.
-    import torch._dynamo  # noqa: F401
-    from torch.utils._python_dispatch import TorchDispatchMode
-
     outer = sys._getframe(2)  # the caller of the ``with``: frames from there on are not the student's
 
-    def refuse(what: str) -> None:
-        raise Feedback(f"Your function reached {what}, which this exercise rules out: {why}")
+    def judge(func) -> str | None:
+        name = func.name()
+        if _NORM_LAYER_OP.search(name):
+            return f"PyTorch's operator {name}"
+        frame = sys._getframe(1)
+        while frame is not None and frame is not outer:
+            code = frame.f_code
+            if code.co_filename.startswith(_TORCH_DIR) and _NORM_LAYER_OP.search(code.co_name):
+                return f"PyTorch's {code.co_name} (in {code.co_filename[len(_TORCH_DIR):]})"
+            owner = frame.f_locals.get("self") if code.co_name == "forward" else None
+            if isinstance(owner, torch.nn.Module) and hasattr(owner, "running_var"):
+                return f"{type(owner).__name__}.forward, a batch norm layer"
+            frame = frame.f_back
+        return None
 
-    class Refuse(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            name = func.name()
-            if _NORM_LAYER_OP.search(name):
-                refuse(f"PyTorch's operator {name}")
-            frame = sys._getframe(1)
-            while frame is not None and frame is not outer:
-                code = frame.f_code
-                if code.co_filename.startswith(_TORCH_DIR) and _NORM_LAYER_OP.search(code.co_name):
-                    refuse(f"PyTorch's {code.co_name} (in {code.co_filename[len(_TORCH_DIR):]})")
-                owner = frame.f_locals.get("self") if code.co_name == "forward" else None
-                if isinstance(owner, torch.nn.Module) and hasattr(owner, "running_var"):
-                    refuse(f"{type(owner).__name__}.forward, a batch norm layer")
-                frame = frame.f_back
-            return func(*args, **(kwargs or {}))
-
-    with Refuse():
+    with refuse_operators(judge, why):
         yield
 
 

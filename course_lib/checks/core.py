@@ -367,28 +367,45 @@ def _refusal_code(name: str) -> types.CodeType:
 
 
 @contextmanager
-def refuse_aten_ops(ops: tuple[str, ...], why: str) -> Iterator[None]:
-    """Inside the block, running a PyTorch operator named in ``ops`` raises :class:`Feedback`, saying ``why``.
+def refuse_operators(judge: Callable[[Any], str | None], why: str) -> Iterator[None]:
+    """Inside the block, each PyTorch operator that runs is shown to ``judge`` first; when it returns a
+    description, :class:`Feedback` says the student's function reached it, and ``why``.
 
-    ``ops`` are ATen operator names, with or without the prefix: ``"convolution"``, ``"aten.unfold"``.
     The net under :func:`forbidden`: it watches the operators PyTorch actually runs (a
     ``TorchDispatchMode``), so it also catches the paths a patched name misses: a function kept
     in a default argument, ``torch.ops.aten`` and private entry points, or another public
-    function that reaches the same operator. Names missing from this PyTorch are skipped.
+    function that reaches the same operator. Enter it before :func:`forbidden`, which must not
+    patch ``torch.ops.aten`` while it runs (the dispatcher looks operators up there).
     """
-    import torch
+    # A dispatch mode imports torch._dynamo on its first operator, and that import walks torch.ops.aten:
+    # do it now, before forbidden() puts refusals in place of any operator.
+    import torch._dynamo  # noqa: F401
     from torch.utils._python_dispatch import TorchDispatchMode
-
-    names = [op.removeprefix("aten.") for op in ops]
-    packets = {getattr(torch.ops.aten, name): name for name in names if hasattr(torch.ops.aten, name)}
 
     class _Refuse(TorchDispatchMode):
         def __torch_dispatch__(self, func, _types, args=(), kwargs=None):
-            name = packets.get(func.overloadpacket)
-            if name is not None:
-                raise Feedback(f"Your function ran PyTorch's aten.{name} operator, which this exercise rules "
-                               f"out: {why}")
+            what = judge(func)
+            if what is not None:
+                raise Feedback(f"Your function reached {what}, which this exercise rules out: {why}")
             return func(*args, **(kwargs or {}))
 
     with _Refuse():
         yield
+
+
+def refuse_aten_ops(ops: tuple[str, ...], why: str):
+    """Inside the block, running a PyTorch operator named in ``ops`` raises :class:`Feedback`, saying ``why``.
+
+    ``ops`` are ATen operator names, with or without the prefix: ``"convolution"``, ``"aten.unfold"``;
+    names missing from this PyTorch are skipped. See :func:`refuse_operators`.
+    """
+    import torch
+
+    names = [op.removeprefix("aten.") for op in ops]
+    packets = {getattr(torch.ops.aten, name): name for name in names if hasattr(torch.ops.aten, name)}
+
+    def judge(func) -> str | None:
+        name = packets.get(func.overloadpacket)
+        return None if name is None else f"PyTorch's aten.{name} operator"
+
+    return refuse_operators(judge, why)
