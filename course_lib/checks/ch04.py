@@ -12,6 +12,15 @@ from .core import Feedback, as_int, as_number, expect_close, expect_int, registe
 EXERCISE_BS = 448
 
 
+def _reject_near_miss(value: float, expected: float, *, exact_rel: float, near_rel: float = 1e-9,
+                      near_abs: float = 0.0, why: str) -> None:
+    """Refuse an answer within ``near_rel``/``near_abs`` of ``expected`` but not within ``exact_rel``: a
+    rounded, sampled or read-off value, which gets its own hint instead of the generic one."""
+    if math.isclose(value, expected, rel_tol=near_rel, abs_tol=near_abs) and not math.isclose(
+            value, expected, rel_tol=exact_rel):
+        raise Feedback(f"{value:g} is close, but not exact: {why}")
+
+
 @register("ex-ch4-dropped-images")
 def _dropped_images(answer: Any) -> str:
     full = 60000 // EXERCISE_BS
@@ -116,9 +125,9 @@ def _torch_linear_warmup(answer: Any) -> str:
         TORCH_MAX_LR / 25: "That is the starting rate, the rate of step 0.",
         TORCH_MAX_LR: "That is max_lr, which the rate reaches only at the end of the warm-up.",
     }, rel=1e-5)
-    if math.isclose(value, expected, rel_tol=0.01) and not math.isclose(value, expected, rel_tol=1e-6):
-        raise Feedback(f"{value:g} is close, but not exact: it looks rounded. The rate follows exactly from where "
-                       "OneCycleLR puts the end of its warm-up; pass the float unrounded.")
+    _reject_near_miss(value, expected, exact_rel=1e-6, near_rel=0.01,
+                      why="it looks rounded. The rate follows exactly from where OneCycleLR puts the end of its "
+                          "warm-up; pass the float unrounded.")
     expect_close(answer, expected, "Your rate", rel=1e-6,
                  hint="Reread the last row of the table in 'The 1cycle schedule' (where OneCycleLR's warm-up "
                       "ends) and the table's start rate, then draw a straight line between the two.")
@@ -153,9 +162,9 @@ def _one_cycle_quarter(answer: Any) -> str:
         0.25 * 2 / 3: "That solves (1 + cos(pi q))/2 = 1/4: check which way the rate runs in cos_anneal as q "
                       "goes from 0 to 1.",
     }, rel=1e-3)
-    if math.isclose(value, _P_QUARTER, rel_tol=0.02) and not math.isclose(value, _P_QUARTER, rel_tol=1e-6):
-        raise Feedback(f"{value:g} is close, but not exact: it looks rounded or read off the discrete steps. "
-                       "Solve cos_anneal for the position exactly and pass the float unrounded.")
+    _reject_near_miss(value, _P_QUARTER, exact_rel=1e-6, near_rel=0.02,
+                      why="it looks rounded or read off the discrete steps. Solve cos_anneal for the position "
+                          "exactly and pass the float unrounded.")
     expect_close(answer, _P_QUARTER, "Your position", rel=1e-6,
                  hint="Reread cos_anneal and how one_cycle_lrs maps a position p into the warm-up's "
                       "phase, in 'The 1cycle schedule'.")
@@ -193,9 +202,9 @@ def _near_zero_normal(answer: Any) -> str:
                        "outputs, so they cannot outnumber them.")
     # +-0.01 is about 4 standard deviations of an estimate from 10,000 samples (about 5,200 of them near
     # zero), so a sampled share gets this hint, not the generic one.
-    if math.isclose(value, _ZERO_SHARE, abs_tol=0.01) and not math.isclose(value, _ZERO_SHARE, rel_tol=1e-5):
-        raise Feedback(f"{value:g} is close, but not exact: it looks rounded or estimated from samples. This "
-                       "share follows exactly from the normal CDF; compute it and pass the float unrounded.")
+    _reject_near_miss(value, _ZERO_SHARE, exact_rel=1e-5, near_abs=0.01,
+                      why="it looks rounded or estimated from samples. This share follows exactly from the normal "
+                          "CDF; compute it and pass the float unrounded.")
     expect_close(answer, _ZERO_SHARE, "Your share", rel=1e-5,
                  hint="Reread how the % near zero is counted in 'Why plain training fails', and what "
                       "a ReLU does to a negative input: which inputs z end up near zero, and which exactly 0?")
