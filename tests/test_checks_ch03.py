@@ -3,8 +3,8 @@
 import pytest
 from torch import nn
 
-from course_lib import check, layer_summary, receptive_field, receptive_region, simple_cnn
-from course_lib.checks import ch03
+from course_lib import check, empirical_receptive_field, layer_summary, receptive_field, receptive_region, simple_cnn
+from course_lib.checks import ch03, ch03_fields
 
 
 def height(setting):
@@ -43,15 +43,10 @@ def rf_params(model):
 @pytest.mark.parametrize(
     ("label", "answer"),
     [
-        ("ex-ch3-two-stride2", 7),
         ("ex-ch3-first-kernel", 7),
         ("ex-ch3-macs", 20),
         ("ex-ch3-rf-function", rf_params),
         ("ex-ch3-rf-function", lambda model: list(rf_params(model))),
-        ("ex-ch3-layers-needed", 5),
-        ("ex-ch3-corner-region", slice(2, 6)),
-        ("ex-ch3-corner-region", slice(2, -1)),
-        ("ex-ch3-corner-region", slice(-5, 6, 1)),
     ],
 )
 def test_right_answers_pass(label, answer):
@@ -138,16 +133,6 @@ def rf_off_by_one(model):
 @pytest.mark.parametrize(
     ("label", "answer", "hint"),
     [
-        ("ex-ch3-two-stride2", 29, "asks for the kernel size k"),
-        ("ex-ch3-two-stride2", 14, "leaves out the pool"),
-        ("ex-ch3-two-stride2", 8, "also adds (2-1)"),
-        ("ex-ch3-two-stride2", 13, "but not multiply the effective stride"),
-        ("ex-ch3-two-stride2", 26, "ignores the strides"),
-        ("ex-ch3-two-stride2", 6, "Walk the recurrences"),  # one neighbour of 7 gets a diagnosis (8), not both
-        ("ex-ch3-two-stride2", 9, "Walk the recurrences"),
-        ("ex-ch3-two-stride2", 5, "Walk the recurrences"),
-        ("ex-ch3-two-stride2", "7", "whole number"),
-        ("ex-ch3-two-stride2", 7.0, "whole number"),
         ("ex-ch3-first-kernel", 3, "fewer than the 32"),
         ("ex-ch3-first-kernel", 4, "4 is even"),
         ("ex-ch3-first-kernel", 5, "the rule compares ratios"),
@@ -185,32 +170,6 @@ def rf_off_by_one(model):
         ("ex-ch3-rf-function", rf_pair, "tuple (r, S, P) of three ints"),
         ("ex-ch3-rf-function", rf_floats, "whole numbers"),
         ("ex-ch3-rf-function", 7, "Pass your function itself"),
-        ("ex-ch3-layers-needed", 14, "Not every row"),
-        ("ex-ch3-layers-needed", 10, "counts input rows, not units"),
-        ("ex-ch3-layers-needed", 1, "as if P were 0"),
-        ("ex-ch3-layers-needed", 2, "stopped growing after the first layer"),
-        ("ex-ch3-layers-needed", 0, "No row at all"),
-        ("ex-ch3-layers-needed", 4, "Walk the recurrences"),
-        ("ex-ch3-layers-needed", 6, "Walk the recurrences"),
-        ("ex-ch3-layers-needed", 25, "Walk the recurrences"),
-        ("ex-ch3-layers-needed", [5], "whole number"),
-        ("ex-ch3-layers-needed", "5", "whole number"),
-        ("ex-ch3-corner-region", slice(0, 4), "effective padding P"),
-        ("ex-ch3-corner-region", slice(2, 7), "Check both ends"),
-        ("ex-ch3-corner-region", slice(2, None), "Check both ends"),
-        ("ex-ch3-corner-region", slice(0, 6), "Check both ends"),
-        ("ex-ch3-corner-region", slice(None), "Not every unit"),
-        ("ex-ch3-corner-region", slice(2, 5), "Check both ends"),
-        ("ex-ch3-corner-region", slice(1, 6), "Check both ends"),
-        ("ex-ch3-corner-region", slice(1, 6), "5×5 first layer"),  # the answer with simple_cnn's r, S, P
-        ("ex-ch3-corner-region", slice(0, 0), "An empty slice"),
-        ("ex-ch3-corner-region", slice(1, 8), "only 7 rows of units"),
-        ("ex-ch3-corner-region", slice(1, 3), "Run the recurrences"),
-        ("ex-ch3-corner-region", slice(2, 6, 2), "leave out the step"),
-        ("ex-ch3-corner-region", slice(2, 6, 0), "leave out the step"),
-        ("ex-ch3-corner-region", slice(2.0, 6), "whole numbers"),
-        ("ex-ch3-corner-region", (2, 6), "Python slice"),
-        ("ex-ch3-corner-region", range(2, 6), "Python slice"),
     ],
 )
 def test_wrong_answers_get_a_specific_hint(label, answer, hint):
@@ -219,8 +178,7 @@ def test_wrong_answers_get_a_specific_hint(label, answer, hint):
 
 
 def test_generic_hints_do_not_hand_over_the_computation():
-    for label, answer in [("ex-ch3-two-stride2", 5), ("ex-ch3-first-kernel", 1), ("ex-ch3-macs", 18),
-                          ("ex-ch3-layers-needed", 4)]:
+    for label, answer in [("ex-ch3-first-kernel", 1), ("ex-ch3-macs", 18)]:
         message = check(label, answer).message
         assert "*" not in message and ">=" not in message, message
 
@@ -251,39 +209,6 @@ def test_every_hinted_macs_mistake_is_a_distinct_wrong_answer():
         "no input channels": max(h for h in range(5, 200) if ((h - 1) // 2 + 1) ** 2 * 600 <= 500_000),
     }
     assert conv_side == {"no +1": 22, "no padding": 24, "padding on one side": 22, "no input channels": 56}
-
-
-def test_two_stride2_answer_is_the_smallest_kernel_by_brute_force():
-    sizes = {k: receptive_field(ch03._two_stride2_model(k))[-1].size for k in range(1, 12)}
-    assert sizes[7] == 29 and sizes[6] < 29 and sizes[3] == 13  # 13: the field of a 3×3 last layer
-    assert min(k for k, r in sizes.items() if r >= 29) == 7
-
-
-def test_every_hinted_two_stride2_mistake_is_a_distinct_wrong_answer():
-    def smallest_k(r, jump):  # the smallest k with r + (k - 1)·jump at least 29
-        return next(k for k in range(1, 100) if r + (k - 1) * jump >= 29)
-
-    mistakes = {
-        "no pool": smallest_k(3, 2),
-        "pool only multiplies S": smallest_k(3, 4),
-        "pool only widens r": smallest_k(5, 2),
-        "no strides": smallest_k(4, 1),
-    }
-    assert mistakes == {"no pool": 14, "pool only multiplies S": 8, "pool only widens r": 13, "no strides": 26}
-    assert 7 not in mistakes.values() and 29 not in mistakes.values()
-
-
-def test_corner_region_answer_matches_receptive_region_on_every_unit():
-    model = simple_cnn(first_ks=9)
-    row = receptive_field(model, (1, 28, 28))[2]
-    assert (row.name, row.size, row.stride, row.padding, row.output_size) == ("1.0", 13, 4, 6, 7)
-    regions = [receptive_region(model, (1, 28, 28), layer=2, unit=(u, u))[0] for u in range(row.output_size)]
-    whole = [u for u, rows in enumerate(regions) if rows.stop - rows.start == row.size]
-    assert whole == [2, 3, 4, 5]
-    # unlike simple_cnn's own layer 1.0, whose units 1 to 5 see their whole field: no answer by analogy
-    plain = receptive_field(simple_cnn(), (1, 28, 28))[2]
-    assert [u for u in range(7) if 0 <= u * plain.stride - plain.padding <= 28 - plain.size] == [1, 2, 3, 4, 5]
-    assert check("ex-ch3-corner-region", slice(whole[0], whole[-1] + 1)).passed
 
 
 def test_rf_reference_walk_agrees_with_receptive_field_on_every_stack():
@@ -343,38 +268,8 @@ def test_rf_function_cannot_wrap_the_library():
     assert course_lib.receptive_field(nn.Sequential(nn.MaxPool2d(2)))[-1].stride == 2
 
 
-def test_layers_needed_answer_counts_the_covering_rows_by_receptive_region():
-    model = ch03._stride1_model()
-    assert len(model) == 1 + ch03.STRIDE1_LAYERS == 9
-    row = receptive_field(model, (1, 28, 28))[-1]
-    assert (row.size, row.stride, row.padding, row.output_size) == (37, 2, 18, 14)
-    regions = {u: receptive_region(model, (1, 28, 28), layer=-1, unit=(u, u))[0] for u in range(14)}
-    covering = [u for u, rows in regions.items() if rows == slice(0, 28)]
-    by_formula = [u for u in range(14) if 2 * u - 18 <= 0 and 2 * u - 18 + 37 - 1 >= 27]
-    assert covering == by_formula == ch03._covering_rows() == [5, 6, 7, 8, 9]
-    assert check("ex-ch3-layers-needed", len(covering)).passed
-
-
-def test_every_hinted_layers_needed_mistake_is_a_distinct_wrong_answer():
-    def count(r, jump, pad, first=lambda u, jump, pad: u * jump - pad):
-        return sum(first(u, jump, pad) <= 0 and first(u, jump, pad) + r - 1 >= 27 for u in range(14))
-
-    mistakes = {
-        "every row, since r > 28": 14,
-        "pixel positions, not units": 37 - 28 + 1,
-        "P left out": count(37, 2, 0),
-        "P stops after the first layer": count(37, 2, 2),
-        "S = 1 in r": count(5 + 2 * 8, 2, 18),
-        "fields inside the image": sum(2 * u - 18 >= 0 and 2 * u - 18 + 36 <= 27 for u in range(14)),
-    }
-    assert mistakes == {"every row, since r > 28": 14, "pixel positions, not units": 10, "P left out": 1,
-                        "P stops after the first layer": 2, "S = 1 in r": 0, "fields inside the image": 0}
-    assert count(37, 2, 18) == 5 and 5 not in mistakes.values()
-
-
 @pytest.mark.parametrize(("label", "answer", "step"), [
-    ("ex-ch3-two-stride2", 7, 1), ("ex-ch3-first-kernel", 7, 2), ("ex-ch3-macs", 20, 1),
-    ("ex-ch3-layers-needed", 5, 1),
+    ("ex-ch3-first-kernel", 7, 2), ("ex-ch3-macs", 20, 1),
 ])
 def test_no_hints_on_both_neighbours_of_the_answer(label, answer, step):
     """Specific hints on both sides of the answer would bracket it; at most one neighbour gets one."""
@@ -410,17 +305,10 @@ def test_rf_function_cannot_call_the_checks_own_walk():
 
 
 def test_helpers_that_answer_an_exercise_are_private():
-    for name in ("covering_rows", "macs_at", "two_stride2_model", "stride1_model", "rf_along", "settings_along"):
+    for name in ("macs_at", "rf_along", "settings_along"):
         assert not hasattr(ch03, name) and hasattr(ch03, "_" + name), name
-
-
-@pytest.mark.parametrize("answer", [slice(0, 6), slice(1, 6), slice(2, 7), slice(2, None), slice(2, 5)])
-def test_corner_region_hints_name_no_end(answer):
-    """A wrong slice that is right at one end gets the same advice as one right at the other."""
-    message = check("ex-ch3-corner-region", answer).message
-    assert "first row" in message and "last row" in message and "stops one past the last" in message, message
-    for giveaway in ("above the image", "past the bottom", "Almost", "as well as"):
-        assert giveaway not in message, (answer, message)
+    for name in ("walk", "smallest_k", "stride1_rsp", "covering", "layer1_rsp", "layer1_grid", "inside"):
+        assert not hasattr(ch03_fields, name) and hasattr(ch03_fields, "_" + name), name
 
 
 @pytest.mark.parametrize(("label", "answer", "giveaways"), [
@@ -430,9 +318,256 @@ def test_corner_region_hints_name_no_end(answer):
     ("ex-ch3-macs", 23, ("larger", "smaller")),
     ("ex-ch3-macs", 24, ("larger", "smaller")),
     ("ex-ch3-first-kernel", 11, ("smaller", "3·k·k", "one channel")),
-    ("ex-ch3-layers-needed", 10, ("apart", "not 1", "half", "/")),
 ])
 def test_hints_state_no_direction_or_factor(label, answer, giveaways):
     message = check(label, answer).message
     for giveaway in giveaways:
         assert giveaway not in message, (answer, giveaway, message)
+
+
+# ---------------------------------------------------------------------------
+# The receptive-field exercises answered by a function of the settings (course_lib/checks/ch03_fields.py).
+
+
+def smallest_kernel(layers, target):
+    r, jump = 1, 1
+    for ks, stride in layers:
+        r, jump = r + (ks - 1) * jump, jump * stride
+    k = 1
+    while r + (k - 1) * jump < target:
+        k += 1
+    return k
+
+
+def covering_units(n_layers, size):
+    r, jump, pad = 5, 2, 2
+    for _ in range(n_layers):
+        r, pad = r + 2 * jump, pad + jump
+    n = (size - 1) // 2 + 1
+    return sum(u * jump - pad <= 0 and u * jump - pad + r - 1 >= size - 1 for u in range(n))
+
+
+def inside_list(first_ks, size, *, ks_used=None, pad_scale=2, jump1=2, top=True, bottom=True, no_pad=False):
+    ks = first_ks if ks_used is None else ks_used
+    r, jump, pad = ks + 2 * jump1, 4, 0 if no_pad else ks // 2 + pad_scale
+    n = ((size - 1) // 2) // 2 + 1
+    return [u for u in range(n) if (not top or u * jump - pad >= 0) and (not bottom or u * jump - pad + r <= size)]
+
+
+def as_slice(units, stop_extra=1):
+    return slice(units[0], units[-1] + stop_extra) if units else slice(0, 0)
+
+
+def inside_units(first_ks, size):
+    return as_slice(inside_list(first_ks, size))
+
+
+def inside_units_negative(first_ks, size):  # the same units, counted from the end of the grid
+    n = ((size - 1) // 2) // 2 + 1
+    units = inside_list(first_ks, size)
+    return slice(units[0] - n, units[-1] + 1 - n) if units and units[-1] + 1 < n else as_slice(units)
+
+
+def smallest_kernel_no_strides(layers, target):
+    return smallest_kernel([(k, 1) for k, _ in layers], target)
+
+
+def smallest_kernel_late(layers, target):
+    r, jump = 1, 1
+    for ks, stride in layers:
+        jump *= stride
+        r += (ks - 1) * jump
+    k = 1
+    while r + (k - 1) * jump < target:
+        k += 1
+    return k
+
+
+def smallest_kernel_zero(layers, target):
+    r, jump = 1, 1
+    for ks, stride in layers:
+        r, jump = r + (ks - 1) * jump, jump * stride
+    return 0 if r >= target else smallest_kernel(layers, target)
+
+
+def smallest_kernel_strict(layers, target):
+    return smallest_kernel(layers, target + 1)
+
+
+def smallest_kernel_floor(layers, target):
+    r, jump = 1, 1
+    for ks, stride in layers:
+        r, jump = r + (ks - 1) * jump, jump * stride
+    return max(1, (target - r) // jump + 1)
+
+
+def smallest_kernel_field(layers, target):  # the field size, not the kernel
+    r, jump = 1, 1
+    for ks, stride in layers:
+        r, jump = r + (ks - 1) * jump, jump * stride
+    return r + (smallest_kernel(layers, target) - 1) * jump
+
+
+def covering_mistake(**kw):
+    def fn(n_layers, size):
+        r, jump, pad = 5, 2, 2
+        step = kw.get("step", 2)
+        for _ in range(n_layers):
+            r, pad = r + 2 * step, pad + (step if kw.get("pad_grows", True) else 0)
+        pad = kw.get("pad", pad)
+        n = (size - 1) // 2 + 1
+        if kw.get("all_units"):
+            return n
+        if kw.get("starts"):
+            return max(0, r - size + 1)
+        if kw.get("inside"):
+            return sum(u * jump - pad >= 0 and u * jump - pad + r <= size for u in range(n))
+        return sum(u * jump - pad <= 0 and u * jump - pad + r - 1 >= size - 1 for u in range(n))
+    return fn
+
+
+@pytest.mark.parametrize(("label", "answer"), [
+    ("ex-ch3-two-stride2", smallest_kernel),
+    ("ex-ch3-two-stride2", lambda layers, target: [smallest_kernel(layers, target), layers.clear()][0]),  # mutates
+    ("ex-ch3-layers-needed", covering_units),
+    ("ex-ch3-corner-region", inside_units),
+    ("ex-ch3-corner-region", inside_units_negative),
+    ("ex-ch3-corner-region", lambda first_ks, size: slice(*as_slice(inside_list(first_ks, size)).indices(99)[:2], 1)),
+])
+def test_right_functions_pass(label, answer):
+    result = check(label, answer)
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize(("label", "answer", "hint"), [
+    ("ex-ch3-two-stride2", smallest_kernel_no_strides, "you ignored the strides"),
+    ("ex-ch3-two-stride2", smallest_kernel_late, "before using it"),
+    ("ex-ch3-two-stride2", smallest_kernel_zero, "the smallest kernel size is 1"),
+    ("ex-ch3-two-stride2", smallest_kernel_strict, "includes a field of exactly the target"),
+    ("ex-ch3-two-stride2", smallest_kernel_floor, "round the count of taps up"),
+    ("ex-ch3-two-stride2", smallest_kernel_field, "walk r and S through the layers"),
+    ("ex-ch3-two-stride2", lambda layers, target: 7, "walk r and S through the layers"),  # the example's answer
+    ("ex-ch3-two-stride2", lambda layers, target: float(smallest_kernel(layers, target)), "whole number"),
+    ("ex-ch3-two-stride2", lambda layers, target: layers[0][0], "raised IndexError"),
+    ("ex-ch3-two-stride2", 7, "Pass your function itself"),
+    ("ex-ch3-layers-needed", covering_mistake(all_units=True), "not every unit"),
+    ("ex-ch3-layers-needed", covering_mistake(starts=True), "counts input rows, not units"),
+    ("ex-ch3-layers-needed", covering_mistake(pad=0), "as if P were 0"),
+    ("ex-ch3-layers-needed", covering_mistake(pad_grows=False), "stopped growing after the first layer"),
+    ("ex-ch3-layers-needed", covering_mistake(step=1), "taps were 1 input pixel apart"),
+    ("ex-ch3-layers-needed", covering_mistake(inside=True), "fit inside the image"),
+    ("ex-ch3-layers-needed", lambda n_layers, size: 5, "walk the recurrences"),  # the example's answer
+    ("ex-ch3-layers-needed", lambda n_layers, size: [covering_units(n_layers, size)], "whole number"),
+    ("ex-ch3-layers-needed", 5, "Pass your function itself"),
+    ("ex-ch3-corner-region", lambda ks, size: as_slice(inside_list(ks, size, no_pad=True)), "effective padding P"),
+    ("ex-ch3-corner-region", lambda ks, size: as_slice(inside_list(ks, size, pad_scale=1)),
+     "p times their effective stride"),
+    ("ex-ch3-corner-region", lambda ks, size: as_slice(inside_list(ks, size, jump1=1, pad_scale=1)),
+     "1 input pixel apart"),
+    ("ex-ch3-corner-region", lambda ks, size: as_slice(inside_list(ks, size, ks_used=5)), "must follow first_ks"),
+    ("ex-ch3-corner-region", lambda ks, size: as_slice(inside_list(ks, size, top=False)), "check both ends"),
+    ("ex-ch3-corner-region", lambda ks, size: as_slice(inside_list(ks, size, bottom=False)), "check both ends"),
+    ("ex-ch3-corner-region", lambda ks, size: as_slice(inside_list(ks, size), 0), "stops one past the last"),
+    ("ex-ch3-corner-region", lambda ks, size: slice(2, 6), "run the recurrences"),  # the example's answer
+    ("ex-ch3-corner-region", lambda ks, size: tuple(inside_list(ks, size)), "return a Python slice"),
+    ("ex-ch3-corner-region", lambda ks, size: range(99)[inside_units(ks, size)], "return a Python slice"),
+    ("ex-ch3-corner-region", lambda ks, size: slice(2, 6, 2), "leave out the step"),
+    ("ex-ch3-corner-region", lambda ks, size: slice(2.0, 6), "whole numbers"),
+    ("ex-ch3-corner-region", slice(2, 6), "Pass your function itself"),
+])
+def test_wrong_functions_get_a_specific_hint(label, answer, hint):
+    result = check(label, answer)
+    assert not result.passed and hint in result.message, result.message
+
+
+def test_example_cases_come_first_with_the_chapter_settings():
+    assert ch03_fields._two_stride2_cases()[0] == ([(3, 2), (2, 2)], 29)
+    assert ch03_fields._layers_needed_cases()[0] == (8, 28)
+    assert ch03_fields._corner_cases()[0] == (9, 28)
+    assert ch03_fields._smallest_k([(3, 2), (2, 2)], 29) == 7
+    assert ch03_fields._covering(8, 28) == 5
+    assert ch03_fields._inside(9, 28) == (2, 3, 4, 5)
+
+
+def _field_rows(model, size, unit_row, layer=-1):
+    """The input rows one unit of a real model is connected to, by back-propagation."""
+    return empirical_receptive_field(model, (1, size, size), layer=layer, unit=(unit_row, 0))[0]
+
+
+def test_two_stride2_answers_by_back_propagation():
+    """Grow the last kernel of a real network until a unit's gradient covers the target."""
+    for layers, target in ch03_fields._two_stride2_cases():
+        before = [nn.MaxPool2d(2, 2) if (layers, i) == ([(3, 2), (2, 2)], 1) else nn.Conv2d(1, 1, k, stride=s)
+                  for i, (k, s) in enumerate(layers)]
+        k = 1
+        while True:
+            model = nn.Sequential(*before, nn.Conv2d(1, 1, k))
+            size = receptive_field(model)[-1].size  # no padding: an input this size has one whole unit
+            rows = _field_rows(model, size, 0)
+            if rows.stop - rows.start >= target:
+                break
+            k += 1
+        assert ch03_fields._smallest_k(layers, target) == k, (layers, target)
+
+
+def test_layers_needed_answers_by_back_propagation():
+    for n_layers, size in ch03_fields._layers_needed_cases():
+        model = nn.Sequential(nn.Conv2d(1, 1, 5, stride=2, padding=2),
+                              *(nn.Conv2d(1, 1, 3, padding=1) for _ in range(n_layers)))
+        out = (size - 1) // 2 + 1
+        if size in (28, 27, 9):  # back-propagation on some sizes, the region formula on all
+            found = sum(_field_rows(model, size, u) == slice(0, size) for u in range(out))
+        else:
+            found = sum(receptive_region(model, (1, size, size), unit=(u, 0))[0] == slice(0, size)
+                        for u in range(out))
+        assert ch03_fields._covering(n_layers, size) == found, (n_layers, size)
+
+
+def test_corner_region_answers_by_back_propagation():
+    for first_ks, size in ch03_fields._corner_cases():
+        model = simple_cnn(first_ks=first_ks)
+        row = receptive_field(model, (1, size, size))[2]
+        assert row.name == "1.0"
+        whole = tuple(u for u in range(row.output_size)
+                      if (lambda rows: rows.stop - rows.start)(_field_rows(model, size, u, layer=2)) == row.size)
+        assert ch03_fields._inside(first_ks, size) == whole, (first_ks, size)
+    assert any(not ch03_fields._inside(ks, size) for ks, size in ch03_fields._corner_cases())  # empty answers too
+
+
+def test_field_functions_cannot_wrap_the_library():
+    import course_lib
+
+    def kernel_by_library(layers, target):
+        before = [nn.Conv2d(1, 1, k, stride=s) for k, s in layers]
+        return next(k for k in range(1, 999)
+                    if course_lib.receptive_field(nn.Sequential(*before, nn.Conv2d(1, 1, k)))[-1].size >= target)
+
+    def covering_by_region(n_layers, size):
+        model = nn.Sequential(nn.Conv2d(1, 1, 5, 2, 2), *(nn.Conv2d(1, 1, 3, padding=1) for _ in range(n_layers)))
+        return sum(receptive_region(model, (1, size, size), unit=(u, 0))[0] == slice(0, size)
+                   for u in range((size - 1) // 2 + 1))
+
+    def inside_by_gradient(first_ks, size):
+        model = simple_cnn(first_ks=first_ks)
+        units = [u for u in range(7) if course_lib.empirical_receptive_field(model, (1, size, size), 2, (u, 0))]
+        return as_slice(units)
+
+    def inside_by_the_checks_helper(first_ks, size):
+        return as_slice(list(ch03_fields._inside(first_ks, size)))
+
+    for label, fn in [("ex-ch3-two-stride2", kernel_by_library), ("ex-ch3-layers-needed", covering_by_region),
+                      ("ex-ch3-corner-region", inside_by_gradient),
+                      ("ex-ch3-corner-region", inside_by_the_checks_helper)]:
+        result = check(label, fn)
+        assert not result.passed and "recurrences yourself" in result.message, (label, result.message)
+    assert check("ex-ch3-corner-region", inside_units).passed  # unpatched again
+    assert ch03_fields._inside(9, 28) == (2, 3, 4, 5)
+
+
+def test_unanswered_field_functions_are_not_answered_yet():
+    def stub(*args):
+        raise NotImplementedError
+
+    for label in ("ex-ch3-two-stride2", "ex-ch3-layers-needed", "ex-ch3-corner-region"):
+        assert check(label, stub).status == "not answered yet"
+        assert check(label, None).status == "not answered yet"

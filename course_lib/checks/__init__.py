@@ -16,6 +16,7 @@ from __future__ import annotations  # noqa: I001  (one line per chapter, in chap
 from . import ch01  # noqa: E402,F401  (registers chapter 1's checks)
 from . import ch02  # noqa: E402,F401  (registers chapter 2's checks)
 from . import ch03  # noqa: E402,F401  (registers chapter 3's checks)
+from . import ch03_fields  # noqa: E402,F401  (and chapter 3's receptive-field functions)
 from . import ch04  # noqa: E402,F401  (registers chapter 4's checks)
 from . import ch05  # noqa: E402,F401  (registers chapter 5's checks)
 from . import ch06  # noqa: E402,F401  (registers the appendix's checks)

@@ -1,4 +1,7 @@
-"""Checks for chapter 3, "From dense networks to CNNs: strides, channels and receptive fields"."""
+"""Checks for chapter 3, "From dense networks to CNNs: strides, channels and receptive fields".
+
+The receptive-field exercises whose answer is a function of the settings are in :mod:`.ch03_fields`.
+"""
 
 from __future__ import annotations
 
@@ -8,41 +11,8 @@ from typing import Any
 from torch import nn
 
 from ..layers import layer_spec
-from ..models import simple_cnn
-from ..receptive import receptive_field, receptive_region
+from ..receptive import receptive_field
 from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register, reject_known_mistakes
-
-# ex-ch3-two-stride2: the smallest kernel k of the last convolution for which a unit sees TARGET_RF pixels.
-TARGET_RF = 29
-
-
-def _two_stride2_model(k: int) -> nn.Sequential:
-    """The exercise's network: a 3×3 stride-2 convolution, a 2×2 max pool, then a k×k stride-1 convolution."""
-    return nn.Sequential(nn.Conv2d(1, 8, 3, stride=2), nn.MaxPool2d(2, 2), nn.Conv2d(8, 16, k, stride=1))
-
-
-@register("ex-ch3-two-stride2")
-def _two_stride2(answer: Any) -> str:
-    expected = next(k for k in range(1, 100) if receptive_field(_two_stride2_model(k))[-1].size >= TARGET_RF)
-    value = as_int(answer)
-    reject_known_mistakes(value, {
-        TARGET_RF: f"{TARGET_RF} is the receptive field size the last layer must reach; the question asks for "
-                   "the kernel size k that reaches it.",
-        14: "14 leaves out the pool. A 2×2 pool is a layer with a 2-tap window: it widens the field "
-            "and multiplies the effective stride.",
-        8: "The pool does more than multiply the effective stride: its window has 2 taps, so it "
-           "also adds (2-1) times the current effective stride to r.",
-        13: "13 lets the pool widen the field but not multiply the effective stride. After a stride-2 "
-            "pool, neighbouring units are twice as far apart in the input.",
-        26: "26 ignores the strides. After a stride-2 layer, neighbouring units are 2 input pixels "
-            "apart, so every later tap reaches further in the input.",
-    })
-    expect_int(answer, expected, "Your kernel size",
-               "Walk the recurrences of the section on receptive fields through the first two layers, the pool "
-               "included; then ask how much each extra tap of the last kernel adds to r.")
-    return ("r = 3 (S = 2) after the first convolution, 3 + 1×2 = 5 (S = 4) after the pool; each tap of the "
-            "last kernel past its first adds S = 4, so r = 5 + 4(k - 1) reaches 29 at k = 7 (k = 6 gives only "
-            "25). The pool counts twice: its window widens r, and its stride makes every later tap 4 pixels apart.")
 
 
 @register("ex-ch3-first-kernel")
@@ -278,102 +248,3 @@ def _short(value: Any, show=repr, limit: int = 60) -> str:
     except Exception:  # noqa: BLE001
         return "(unprintable)"
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# ex-ch3-layers-needed: simple_cnn's first layer, then STRIDE1_LAYERS 3×3 stride-1 convolutions (padding 1);
-# how many rows u of the last 14×14 grid have a receptive field that covers all 28 rows of the image.
-STRIDE1_LAYERS = 8
-
-
-def _stride1_model(n: int = STRIDE1_LAYERS) -> nn.Sequential:
-    """The exercise's network: a 5×5 stride-2 convolution (padding 2), then ``n`` 3×3 stride-1 ones (padding 1)."""
-    return nn.Sequential(nn.Conv2d(1, 1, 5, stride=2, padding=2), *(nn.Conv2d(1, 1, 3, padding=1) for _ in range(n)))
-
-
-def _covering_rows(n: int = STRIDE1_LAYERS) -> list[int]:
-    """The rows u of the last layer of :func:`_stride1_model` whose field holds all 28 image rows, by region."""
-    model = _stride1_model(n)
-    return [u for u in range(14) if receptive_region(model, (1, 28, 28), unit=(u, 0))[0] == slice(0, 28)]
-
-
-@register("ex-ch3-layers-needed")
-def _layers_needed(answer: Any) -> str:
-    rows = _covering_rows()
-    expected = len(rows)
-    value = as_int(answer)
-    reject_known_mistakes(value, {
-        14: "Not every row: r is more than 28, but a field can be larger than the image and still miss its "
-            "first or last rows, depending on where it lies. Row u's field runs from input row uS - P to "
-            "uS - P + r - 1; check both ends for each u.",
-        10: "10 counts input rows, not units: the rows where a field of r pixels can start and still cover "
-            "rows 0 to 27. The question counts units u of the last layer, and a unit's field starts at row "
-            "uS - P: count the units whose field starts at one of those rows.",
-        1: "Your fields start at row uS, as if P were 0. The padding of every layer shifts the fields up: "
-           "row u's field starts at input row uS - P.",
-        2: "Your fields sit too low, as if P had stopped growing after the first layer. Each padded 3×3 "
-           "layer adds its padding times the effective stride of the layers before it, p·S_(l-1), to P.",
-        0: "No row at all? Check r first: after the stride-2 first layer, the taps of every 3×3 layer are "
-           "S = 2 input pixels apart. And the question asks for fields that cover all 28 image rows, not "
-           "for fields that fit inside the image.",
-    })
-    expect_int(answer, expected, "Your number of rows",
-               f"Walk the recurrences from the first layer through the {STRIDE1_LAYERS} stride-1 layers to r, S "
-               "and P; then, for each row u, check that its field's first row, uS - P, is 0 or less and its "
-               "last row, uS - P + r - 1, is 27 or more.")
-    row = receptive_field(_stride1_model(), (1, 28, 28))[-1]
-    r, jump, pad = row.size, row.stride, row.padding
-    return (f"r = {r}, S = {jump}, P = {pad} after the first layer and {STRIDE1_LAYERS} stride-1 layers, so row u "
-            f"sees input rows {jump}u - {pad} to {jump}u + {r - 1 - pad}. Its field reaches row 0 when "
-            f"{jump}u - {pad} ≤ 0 (u ≤ {rows[-1]}) and row 27 when {jump}u + {r - 1 - pad} ≥ 27 (u ≥ {rows[0]}): "
-            f"rows {rows[0]} to {rows[-1]}, {expected} of the 14. The {r}-row field has {r - 28} rows to spare, so "
-            f"it may start anywhere from row -{r - 28} to row 0, and units {jump} pixels apart start at {expected} "
-            "of those rows. A field larger than the image does not make every unit see all of it.")
-
-
-# ex-ch3-corner-region: which units of layer 1.0 of simple_cnn(first_ks=9) see their whole field on a 28×28 image.
-CORNER_FIRST_KS = 9
-CORNER_BOTH_ENDS = ("Check both ends of every unit's field: its first row u·S - P must be 0 or more and its last "
-                    "row u·S - P + r - 1 at most 27. And a slice starts at the first unit you mean and stops one "
-                    "past the last.")
-
-
-@register("ex-ch3-corner-region")
-def _corner_region(answer: Any) -> str:
-    row = receptive_field(simple_cnn(first_ks=CORNER_FIRST_KS), (1, 28, 28))[2]  # layer 1.0
-    n, r, jump, pad = row.output_size, row.size, row.stride, row.padding
-    expected = tuple(u for u in range(n) if u * jump - pad >= 0 and u * jump - pad + r <= 28)
-    if not isinstance(answer, slice):
-        raise Feedback(f"Give a Python slice of unit indices such as slice(3, 10), got {type(answer).__name__}.")
-    parts = [None if v is None else as_int(v) for v in (answer.start, answer.stop, answer.step)]
-    if any(p is None and v is not None for p, v in zip(parts, (answer.start, answer.stop, answer.step),
-                                                         strict=True)):
-        raise Feedback("A slice's start, stop and step should be whole numbers (ints) or None.")
-    if parts[2] not in (None, 1):
-        raise Feedback("The units you want form one run, with no gaps: leave out the step.")
-    units = tuple(range(n)[slice(*parts)])
-    if units == expected:
-        return (f"r={r}, S={jump}, P={pad}: unit u sees rows {jump}u-{pad} to {jump}u+{r - 1 - pad}. Units 0 and 1 "
-                "start above the image (rows -6 and -2) and unit 6 ends at row 30, past its bottom; units 2 to 5 "
-                "(rows 2-14 up to 14-26) see all 13 rows: slice(2, 6). The field is wider than in simple_cnn, "
-                "so fewer units fit.")
-    if parts[1] is not None and parts[1] > n:
-        raise Feedback(f"Layer 1.0's output grid has only {n} rows of units (28 → 14 → 7), so a stop of "
-                       f"{parts[1]} runs past it. Is that another layer's grid?")
-    reject_known_mistakes(units, {
-        tuple(u for u in range(n) if u * jump + r <= 28):
-            "You left out the effective padding P: unit u's field starts at row u·S - P, not u·S.",
-        tuple(u for u in range(n) if u * jump - pad >= 0): CORNER_BOTH_ENDS,
-        tuple(u for u in range(n) if u * jump - pad + r <= 28): CORNER_BOTH_ENDS,
-        tuple(range(n)): "Not every unit: the padding puts some fields partly outside the image. Check each "
-                         "unit's first and last row.",
-        expected[:-1]: CORNER_BOTH_ENDS,
-        (expected[0] - 1,) + expected: CORNER_BOTH_ENDS + " If you took r, S and P from the chapter's table "
-                                       "for simple_cnn's own layer 1.0: that table is for a 5×5 first layer, "
-                                       "and this variant's first layer is 9×9 with padding 4.",
-        (): "An empty slice says no unit sees its whole field, but some do. Check r: each layer adds "
-            "(k-1) times the effective stride of the layers before it.",
-    })
-    raise Feedback(f"Units {list(units)} are not it. Run the recurrences from r=1, S=1, P=0 through the two "
-                   f"convolutions ({CORNER_FIRST_KS}×{CORNER_FIRST_KS} with padding {CORNER_FIRST_KS // 2}, then "
-                   "3×3 with padding 1, both stride 2), then find the units whose first row is at least 0 and "
-                   "whose last row is at most 27.")
