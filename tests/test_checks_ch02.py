@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib import check, conv_matrix, im2col_bytes
+from course_lib import check, conv_matrix, conv_output_size, im2col_bytes
+from course_lib.checks import ch02
 
 
 def _passes(label, answer):
@@ -19,125 +23,338 @@ def _hint(label, answer, words):
     assert words in result.message, result.message
 
 
-def _dilated(kernel):
-    spread = torch.zeros(3, 3)
-    spread[::2, ::2] = kernel
+def _spread(kernel, d):
+    kh, kw = kernel.shape
+    spread = torch.zeros(d * (kh - 1) + 1, d * (kw - 1) + 1)
+    spread[::d, ::d] = kernel
     return spread
 
 
 KERNEL = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
 
 
-def test_matrix_by_hand_is_the_dilation_2_matrix():
-    right = conv_matrix(_dilated(KERNEL), 4)
-    x = torch.randn(1, 1, 4, 4)
-    torch.testing.assert_close(right @ x.flatten(), F.conv2d(x, KERNEL.view(1, 1, 2, 2), dilation=2).flatten())
-    _passes("ex-ch2-matrix-by-hand", right.tolist())
-    _hint("ex-ch2-matrix-by-hand", conv_matrix(_dilated(KERNEL.flip(0, 1)), 4), "flipped the kernel")
-    _hint("ex-ch2-matrix-by-hand", right.T, "rows look like input pixels")
-    _hint("ex-ch2-matrix-by-hand", conv_matrix(KERNEL, 4), "without dilation")
-    _hint("ex-ch2-matrix-by-hand", conv_matrix(KERNEL, 4, stride=2), "matrix of stride 2")
-    shifted = right.clone()
-    shifted[3] = torch.roll(shifted[3], 1)
-    _hint("ex-ch2-matrix-by-hand", shifted, "Rows [3] differ")
-    _hint("ex-ch2-matrix-by-hand", torch.ones(4, 16), "non-zero entries")
+def _dilated_matrix(kernel, size, d):  # the loops of the chapter's matrix_by_loops, with the taps d apart
+    kh, kw = kernel.shape
+    oh, ow = size - d * (kh - 1), size - d * (kw - 1)
+    m = torch.zeros(oh * ow, size * size)
+    for i in range(oh):
+        for j in range(ow):
+            for a in range(kh):
+                for b in range(kw):
+                    m[i * ow + j, (i + d * a) * size + (j + d * b)] = kernel[a, b]
+    return m
+
+
+def test_dilated_matrix_equals_f_conv2d_with_dilation():
+    for (kh, kw), size, d in ch02._MATRIX_CASES:
+        kernel = torch.randn(kh, kw)
+        x = torch.randn(1, 1, size, size)
+        m = _dilated_matrix(kernel, size, d)
+        torch.testing.assert_close(m @ x.flatten(), F.conv2d(x, kernel[None, None], dilation=d).flatten())
+        torch.testing.assert_close(m, conv_matrix(_spread(kernel, d), size))
+
+
+def test_matrix_by_hand_accepts_a_function_and_a_list_result():
+    _passes("ex-ch2-matrix-by-hand", _dilated_matrix)
+    _passes("ex-ch2-matrix-by-hand", lambda k, size, d: _dilated_matrix(k, size, d).tolist())
+    # the zero-spread kernel through the student's own undilated loops is reasoning, not a library call
+    _passes("ex-ch2-matrix-by-hand", lambda k, size, d: _dilated_matrix(_spread(k, d), size, 1))
+
+
+def test_matrix_by_hand_hints_for_typical_mistakes():
+    _hint("ex-ch2-matrix-by-hand", lambda k, size, d: _dilated_matrix(k, size, d).T, "rows look like input pixels")
+    _hint("ex-ch2-matrix-by-hand", lambda k, size, d: _dilated_matrix(k, size, 1), "without dilation")
+    _hint("ex-ch2-matrix-by-hand", lambda k, size, d: _dilated_matrix(k.flip(0, 1), size, d), "flipped the kernel")
+    _hint("ex-ch2-matrix-by-hand", lambda k, size, d: _dilated_matrix(k.T, size, d)
+          if k.shape[0] != k.shape[1] else _dilated_matrix(k, size, d), "Height and width are swapped")
+
+    def stride_d(k, size, d):  # dilation used as the stride
+        kh, kw = k.shape
+        oh, ow = (size - kh) // d + 1, (size - kw) // d + 1
+        m = torch.zeros(oh * ow, size * size)
+        for i in range(oh):
+            for j in range(ow):
+                for a in range(kh):
+                    for b in range(kw):
+                        m[i * ow + j, (d * i + a) * size + (d * j + b)] = k[a, b]
+        return m
+
+    _hint("ex-ch2-matrix-by-hand", stride_d, "matrix of stride d")
+
+    def one_entry_off(k, size, d):
+        m = _dilated_matrix(k, size, d)
+        m[-1] = torch.roll(m[-1], 1)
+        return m
+
+    _hint("ex-ch2-matrix-by-hand", one_entry_off, "rows [3] of your matrix differ")
+    _hint("ex-ch2-matrix-by-hand", lambda k, size, d: torch.zeros(size, size), "which is not M's")
+
+
+def test_matrix_by_hand_shape_hint_does_not_give_the_shape_away():
+    result = check("ex-ch2-matrix-by-hand", lambda k, size, d: torch.zeros(size, size))
+    assert "(4, 16)" not in result.message and "expected" not in result.message, result.message
+
+
+def test_matrix_by_hand_wrong_types():
+    _hint("ex-ch2-matrix-by-hand", _dilated_matrix(KERNEL, 4, 2), "function itself")
+    _hint("ex-ch2-matrix-by-hand", lambda k, size, d: None, "returned None")
+    _hint("ex-ch2-matrix-by-hand", lambda k, size, d: {"row": 1}, "returned dict")
+    _hint("ex-ch2-matrix-by-hand", lambda k, size, d: [[1, 2], [3]], "nested list")
+
+    def unanswered(k, size, d):
+        raise NotImplementedError
+
+    assert check("ex-ch2-matrix-by-hand", unanswered).status == "not answered yet"
     assert check("ex-ch2-matrix-by-hand", None).status == "not answered yet"
-    for not_a_matrix in ("M", [[1, 2], [3]], {"row": 1}):
-        _hint("ex-ch2-matrix-by-hand", not_a_matrix, "nested list of numbers")
 
 
-def test_matrix_by_hand_shape_hints_do_not_give_the_shape_away():
-    for wrong in (conv_matrix(_dilated(KERNEL), 4).T, conv_matrix(KERNEL, 4), torch.zeros(4, 4), torch.zeros(16, 16)):
-        result = check("ex-ch2-matrix-by-hand", wrong)
-        assert result.status == "wrong", result
-        assert "output pixel" in result.message or "fewer positions" in result.message, result.message
-        for giveaway in ("(4, 16)", "4×4", "2×2", "16", "expected"):
-            assert giveaway not in result.message.replace(f"{tuple(wrong.shape)}", ""), (giveaway, result.message)
+def test_matrix_by_hand_refuses_the_library_routes():
+    def via_basis(k, size, d):  # F.conv2d of the one-hot images: M's columns
+        return F.conv2d(torch.eye(size * size).view(-1, 1, size, size), k[None, None], dilation=d).flatten(1).T
+
+    def via_conv_matrix(k, size, d):
+        return conv_matrix(_spread(k, d), size)
+
+    def via_jacobian(k, size, d):
+        return torch.autograd.functional.jacobian(
+            lambda x: F.conv2d(x.view(1, 1, size, size), k[None, None], dilation=d).flatten(), torch.zeros(size**2))
+
+    def via_aten(k, size, d):
+        basis = torch.eye(size * size).view(-1, 1, size, size)
+        return torch.ops.aten.convolution(basis, k[None, None], None, [1, 1], [0, 0], [d, d], False, [0, 0],
+                                          1).flatten(1).T
+
+    def via_unfold(k, size, d):
+        basis = torch.eye(size * size).view(-1, 1, size, size)
+        return (F.unfold(basis, k.shape, dilation=d).transpose(1, 2) @ k.flatten()).T
+
+    for fn in (via_basis, via_conv_matrix, via_jacobian, via_aten, via_unfold):
+        torch.testing.assert_close(fn(KERNEL, 4, 2), _dilated_matrix(KERNEL, 4, 2))  # each would pass
+    for fn, words in [(via_basis, "called F.conv2d"), (via_conv_matrix, "called course_lib.matmul.conv_matrix"),
+                      (via_jacobian, "called F.conv2d"), (via_aten, "aten.convolution"),
+                      (via_unfold, "called F.unfold")]:
+        _hint("ex-ch2-matrix-by-hand", fn, words)
+    torch.testing.assert_close(via_basis(KERNEL, 4, 2), _dilated_matrix(KERNEL, 4, 2))  # restored after the check
 
 
-def _real_taps(n, ks, stride, padding, taps):
-    """Per axis, the (output, tap) pairs that land on real pixels, counted from conv_matrix itself."""
-    weight = torch.zeros(1, ks)
-    weight[0, list(taps)] = 1.0
-    return int(conv_matrix(weight, (1, n), stride=(1, stride), padding=(0, padding)).sum())
+# ---------------------------------------------------------------------------
+# The counting exercises, checked against conv_matrix itself where M is small enough to build.
+
+def _zeros_by_building(n, k, s, p):
+    return int((conv_matrix(torch.ones(k, k), n, stride=s, padding=p) == 0).sum())
 
 
-def test_the_counts_factor_over_the_axes_as_the_solutions_assume():
-    # On sizes small enough to build M, a weight's count is the product of the two axes' counts.
-    for n in (6, 7, 8, 9):
-        ones = conv_matrix(torch.ones(3, 3), n, stride=2, padding=1)
-        assert int((ones != 0).sum()) == _real_taps(n, 3, 2, 1, range(3)) ** 2
-        tap = torch.zeros(5, 5)
-        tap[0, 2] = 1.0
-        assert int(conv_matrix(tap, n, stride=2, padding=2).sum()) == (
-            _real_taps(n, 5, 2, 2, [0]) * _real_taps(n, 5, 2, 2, [2]))
+def _count_by_building(n, k, s, p, row, col):
+    tap = torch.zeros(k, k)
+    tap[row, col] = 1.0
+    return int(conv_matrix(tap, n, stride=s, padding=p).sum())
 
 
-def test_count_zeros_on_an_image_too_large_to_build_m():
-    out, real = 500, _real_taps(999, 3, 2, 1, range(3))
-    assert real == 1498
-    right = out * out * 999 * 999 - real * real
-    assert right == 249_498_005_996
-    _passes("ex-ch2-count-zeros", right)
-    _passes("ex-ch2-count-zeros", torch.tensor(right))
-    _hint("ex-ch2-count-zeros", real * real, "hold a weight")
-    _hint("ex-ch2-count-zeros", out * out * 999 * 999 - 9 * out * out, "partly covers padding")
-    _hint("ex-ch2-count-zeros", 499 * 499 * 999 * 999 - 1497**2, "without padding")
-    _hint("ex-ch2-count-zeros", out * out * 999 * 999 - 1499**2, "Look at the last one too")
-    _hint("ex-ch2-count-zeros", out * out * 1001 * 1001 - 9 * out * out, "no column in M")
-    wrong = check("ex-ch2-count-zeros", right + 1)
-    assert wrong.status == "wrong" and "that is not it" in wrong.message
-    assert f"{right:,}" not in wrong.message and str(right) not in wrong.message
-    _hint("ex-ch2-count-zeros", str(right), "whole number")
-    _hint("ex-ch2-count-zeros", float(right), "whole number")
+def _real(n, k, s, p, taps):
+    out = conv_output_size(n, k, s, p)
+    return sum(0 <= i * s - p + t < n for i in range(out) for t in taps)
 
 
-def test_tied_weights_on_an_image_too_large_to_build_m():
-    rows, cols = _real_taps(1000, 5, 2, 2, [0]), _real_taps(1000, 5, 2, 2, [2])
-    assert (rows, cols) == (499, 500)
-    _passes("ex-ch2-tied-weights", 249_500)
-    _hint("ex-ch2-tied-weights", 250_000, "lands on padding")
-    _hint("ex-ch2-tied-weights", 499 * 499, "corner weight on both axes")
-    _hint("ex-ch2-tied-weights", 498 * 498, "without padding")
-    _hint("ex-ch2-tied-weights", 998 * 1000, "stride 1")
-    _hint("ex-ch2-tied-weights", 498 * 500, "both ends")
-    _hint("ex-ch2-tied-weights", 12345, "that is not it")
-    _hint("ex-ch2-tied-weights", "249500", "whole number")
+def structural_zeros(size, k, stride, padding):
+    out = conv_output_size(size, k, stride, padding)
+    real = _real(size, k, stride, padding, range(k))
+    return out * out * size * size - real * real
 
 
-def test_im2col_memory_with_stride_2_and_dilation_3():
-    x = torch.zeros(32, 128, 27, 27)
-    patches = F.unfold(x[:1], 3, dilation=3, padding=1, stride=2)  # one image: (C·9, oH·oW)
-    right = 32 * patches.shape[1] * patches.shape[2] * 4
-    assert right == 32 * 12 * 12 * 128 * 9 * 4 == 21_233_664
-    _passes("ex-ch2-im2col-memory", right)
-    _hint("ex-ch2-im2col-memory", right // 4, "number of floats")
-    _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 4, "size of the input")
-    _hint("ex-ch2-im2col-memory", right // 32, "one image")
-    _hint("ex-ch2-im2col-memory", 32 * 14 * 14 * 128 * 9 * 4, "ignores the dilation")
-    _hint("ex-ch2-im2col-memory", 32 * 13 * 13 * 128 * 9 * 4, "both the dilation and the padding")  # or span 5
-    _hint("ex-ch2-im2col-memory", 32 * 11 * 11 * 128 * 9 * 4, "ignores the padding")  # or the span taken as d·k
-    _hint("ex-ch2-im2col-memory", 32 * 11 * 11 * 128 * 9 * 4, "span as d·k")
-    _hint("ex-ch2-im2col-memory", 32 * 12 * 12 * 128 * 49 * 4, "holes are not copied")
-    _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 4 * 9, "stride-1 patch matrix")
-    _hint("ex-ch2-im2col-memory", 32 * 128 * 27 * 27 * 9, "k²/4 rule of thumb")
-    _hint("ex-ch2-im2col-memory", 12345, "that is not it")
-    _hint("ex-ch2-im2col-memory", "21233664", "whole number")
-    wrong = check("ex-ch2-im2col-memory", right + 4)
-    assert f"{right:,}" not in wrong.message and str(right) not in wrong.message
-    for side in (14, 13, 11):  # no hint counts positions or spells out the dilated span: they would bracket 12
-        message = check("ex-ch2-im2col-memory", 32 * side * side * 128 * 9 * 4).message
-        for giveaway in ("12", "13", "11", "positions per side", "d·(k−1)+1", "7×7"):
-            assert giveaway not in message, (side, giveaway, message)
+def weight_count(size, k, stride, padding, row, col):
+    return _real(size, k, stride, padding, [row]) * _real(size, k, stride, padding, [col])
 
 
-def test_im2col_memory_answer_is_not_one_undilated_im2col_bytes_call():
-    # im2col_bytes has no dilation: no 3×3 call with the exercise's input, stride 1-3 and padding 0-4 gives
-    # the answer, so the student has to work out the dilated output size.
-    right = 21_233_664
-    for stride in (1, 2, 3):
-        for padding in range(5):
-            assert im2col_bytes((32, 128, 27, 27), 3, stride, padding) != right, (stride, padding)
+def test_the_counts_agree_with_conv_matrix_where_m_can_be_built():
+    for case in ch02._ZEROS_CASES:
+        if case[0] <= 12:
+            assert structural_zeros(*case) == _zeros_by_building(*case) == ch02._zeros(*case), case
+    for case in ch02._TIED_CASES:
+        if case[0] <= 12:
+            assert weight_count(*case) == _count_by_building(*case) == ch02._tied(*case), case
+    assert ch02._zeros(999, 3, 2, 1) == 249_498_005_996  # the old single question's answer, still a case
+    assert ch02._tied(1000, 5, 2, 2, 0, 2) == 249_500
+
+
+def test_count_zeros_accepts_a_counting_function():
+    _passes("ex-ch2-count-zeros", structural_zeros)
+
+
+def test_count_zeros_hints_for_typical_mistakes():
+    def out(n, k, s, p):
+        return conv_output_size(n, k, s, p)
+
+    _hint("ex-ch2-count-zeros", lambda n, k, s, p: _real(n, k, s, p, range(k)) ** 2, "hold a weight")
+    _hint("ex-ch2-count-zeros", lambda n, k, s, p: out(n, k, s, p) ** 2 * (n * n - k * k), "partly covers padding")
+    _hint("ex-ch2-count-zeros", lambda n, k, s, p: out(n, k, s, 0) ** 2 * (n * n - k * k), "without padding")
+    _hint("ex-ch2-count-zeros", lambda n, k, s, p: out(n, k, s, p) ** 2 * ((n + 2 * p) ** 2 - k * k),
+          "column for every pixel of the padded image")
+    _hint("ex-ch2-count-zeros", lambda n, k, s, p: out(n, k, s, p) ** 2 * n * n - sum(
+        0 <= i * s - p + t for i in range(out(n, k, s, p)) for t in range(k)) ** 2, "Look at the last output")
+    _hint("ex-ch2-count-zeros", lambda n, k, s, p: structural_zeros(n, k, 1, p), "count with stride 1")
+    wrong = check("ex-ch2-count-zeros", lambda n, k, s, p: structural_zeros(n, k, s, p) + 1)
+    assert wrong.status == "wrong" and "that is not the number" in wrong.message, wrong.message
+    assert "Work along one axis" in wrong.message
+
+
+def test_count_zeros_wrong_types_and_refusals():
+    _hint("ex-ch2-count-zeros", 249_498_005_996, "function itself")
+    _hint("ex-ch2-count-zeros", lambda n, k, s, p: float(structural_zeros(n, k, s, p)), "as an int")
+    _hint("ex-ch2-count-zeros", lambda n, k, s, p: structural_zeros(n, k, s, p) / 1.5, "whole number")
+    _hint("ex-ch2-count-zeros", lambda n, k, s, p: str(structural_zeros(n, k, s, p)), "whole number")
+    _hint("ex-ch2-count-zeros", lambda n, k, s, p: None, "returned NoneType")
+    _hint("ex-ch2-count-zeros", lambda n, k, s, p: 1 // 0, "raised ZeroDivisionError")
+    _hint("ex-ch2-count-zeros", _zeros_by_building, "aten.")  # conv_matrix: refused at the operator level
+
+    def via_conv_of_ones(n, k, s, p):  # one convolution counts the entries that hold a weight
+        held = int(F.conv2d(torch.ones(1, 1, n, n), torch.ones(1, 1, k, k), stride=s, padding=p).sum())
+        return conv_output_size(n, k, s, p) ** 2 * n * n - held
+
+    assert via_conv_of_ones(9, 2, 2, 1) == structural_zeros(9, 2, 2, 1)  # it would pass
+    _hint("ex-ch2-count-zeros", via_conv_of_ones, "PyTorch's operators are switched off")
+    assert int(F.conv2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 2, 2)).sum()) == 16  # restored after the check
+
+
+def test_tied_weights_accepts_a_counting_function():
+    _passes("ex-ch2-tied-weights", weight_count)
+
+
+def test_tied_weights_hints_for_typical_mistakes():
+    def real_start_only(n, k, s, p, taps):
+        return sum(0 <= i * s - p + t for i in range(conv_output_size(n, k, s, p)) for t in taps)
+
+    _hint("ex-ch2-tied-weights", lambda n, k, s, p, r, c: conv_output_size(n, k, s, p) ** 2, "lands on padding")
+    _hint("ex-ch2-tied-weights", lambda n, k, s, p, r, c: _real(n, k, s, p, [r]) ** 2, "kernel row's count")
+    _hint("ex-ch2-tied-weights", lambda n, k, s, p, r, c: _real(n, k, s, p, [c]) ** 2, "kernel column's count")
+    _hint("ex-ch2-tied-weights", lambda n, k, s, p, r, c: conv_output_size(n, k, s, 0) ** 2, "without padding")
+    _hint("ex-ch2-tied-weights", lambda n, k, s, p, r, c: real_start_only(n, k, s, p, [r]) * real_start_only(
+        n, k, s, p, [c]), "Check the last output row")
+    _hint("ex-ch2-tied-weights", lambda n, k, s, p, r, c: weight_count(n, k, 1, p, r, c), "count with stride 1")
+    _hint("ex-ch2-tied-weights", lambda n, k, s, p, r, c: 12345, "that is not the count")
+
+
+def test_tied_weights_wrong_types_and_refusals():
+    _hint("ex-ch2-tied-weights", 249_500, "function itself")
+    _hint("ex-ch2-tied-weights", lambda n, k, s, p, r, c: "249500", "whole number")
+    _hint("ex-ch2-tied-weights", lambda n, k, s, p, r, c: float(weight_count(n, k, s, p, r, c)), "as an int")
+
+    def via_one_hot_conv(n, k, s, p, r, c):
+        tap = torch.zeros(1, 1, k, k)
+        tap[0, 0, r, c] = 1.0
+        return int(F.conv2d(torch.ones(1, 1, n, n), tap, stride=s, padding=p).sum())
+
+    assert via_one_hot_conv(9, 4, 3, 2, 3, 1) == weight_count(9, 4, 3, 2, 3, 1)  # it would pass
+    _hint("ex-ch2-tied-weights", via_one_hot_conv, "PyTorch's operators are switched off")
+    _hint("ex-ch2-tied-weights", _count_by_building, "aten.")
+
+
+def test_hints_never_name_the_answer():
+    for label, fn, cases, right in [("ex-ch2-count-zeros", lambda n, k, s, p: 7, ch02._ZEROS_CASES, ch02._zeros),
+                                    ("ex-ch2-tied-weights", lambda *a: 7, ch02._TIED_CASES, ch02._tied),
+                                    ("ex-ch2-im2col-memory", lambda *a: 7, ch02._IM2COL_CASES, ch02._im2col)]:
+        message = check(label, fn).message
+        assert f"{right(*cases[0]):,}" not in message and str(right(*cases[0])) not in message, message
+
+
+# ---------------------------------------------------------------------------
+# ex-ch2-im2col-memory: a function, checked against F.unfold on every setting.
+
+def im2col_bytes_by_hand(batch, channels, height, width, k, stride, padding, dilation):
+    span = dilation * (k - 1) + 1
+    out_h = (height + 2 * padding - span) // stride + 1
+    out_w = (width + 2 * padding - span) // stride + 1
+    return batch * out_h * out_w * channels * k * k * 4
+
+
+@pytest.mark.parametrize("case", ch02._IM2COL_CASES)
+def test_im2col_cases_agree_with_f_unfold(case):
+    b, c, h, w, k, s, p, d = case
+    patches = F.unfold(torch.empty(b, c, h, w, device="meta"), k, dilation=d, padding=p, stride=s)
+    assert ch02._im2col(*case) == patches.numel() * 4 == im2col_bytes_by_hand(*case)
+
+
+def test_im2col_memory_accepts_a_function():
+    _passes("ex-ch2-im2col-memory", im2col_bytes_by_hand)
+    _passes("ex-ch2-im2col-memory", lambda b, c, h, w, k, s, p, d: b * conv_output_size(h, k, s, p, d)
+            * conv_output_size(w, k, s, p, d) * c * k * k * 4)  # chapter 1's helper is allowed
+
+
+def _wrong(span=None, sides=2, ceil=False, stride=None, both=None):
+    def fn(b, c, h, w, k, s, p, d):
+        sp = d * (k - 1) + 1 if span is None else span(k, d)
+        st = s if stride is None else stride
+
+        def pos(n):
+            free = n + sides * p - sp
+            return (math.ceil(free / st) if ceil else free // st) + 1
+
+        hh, ww = (h, h) if both == "h" else (w, w) if both == "w" else (h, w)
+        return b * pos(hh) * pos(ww) * c * k * k * 4
+    return fn
+
+
+def test_im2col_memory_hints_for_typical_mistakes():
+    right = im2col_bytes_by_hand
+    _hint("ex-ch2-im2col-memory", lambda *a: right(*a) // 4, "number of floats")
+    _hint("ex-ch2-im2col-memory", lambda *a: right(*a) // a[0], "one image")
+    _hint("ex-ch2-im2col-memory", lambda b, c, h, w, *rest: b * c * h * w * 4, "size of the input")
+    _hint("ex-ch2-im2col-memory", _wrong(span=lambda k, d: k), "ignores the dilation")
+    _hint("ex-ch2-im2col-memory", _wrong(span=lambda k, d: d * k), "as d·k pixels")
+    _hint("ex-ch2-im2col-memory", lambda b, c, h, w, k, s, p, d: right(b, c, h, w, k, s, p, d) // (k * k)
+          * (d * (k - 1) + 1) ** 2, "holes are not copied")
+    _hint("ex-ch2-im2col-memory", _wrong(sides=0), "ignores the padding")
+    _hint("ex-ch2-im2col-memory", _wrong(sides=1), "one side only")
+    _hint("ex-ch2-im2col-memory", _wrong(stride=1), "patch matrix of stride 1")
+    _hint("ex-ch2-im2col-memory", _wrong(ceil=True), "rounds up")
+    _hint("ex-ch2-im2col-memory", _wrong(both="h"), "height for both axes")
+    _hint("ex-ch2-im2col-memory", _wrong(both="w"), "width for both axes")
+    _hint("ex-ch2-im2col-memory", lambda *a: right(*a) + 4, "that is not the number of bytes")
+
+
+def test_im2col_memory_wrong_types():
+    _hint("ex-ch2-im2col-memory", 21_233_664, "function itself")
+    _hint("ex-ch2-im2col-memory", lambda *a: float(im2col_bytes_by_hand(*a)), "as an int")
+    _hint("ex-ch2-im2col-memory", lambda *a: im2col_bytes_by_hand(*a) / 3, "whole number")
+    _hint("ex-ch2-im2col-memory", lambda *a: str(im2col_bytes_by_hand(*a)), "whole number")
+    _hint("ex-ch2-im2col-memory", lambda *a: None, "returned NoneType")
+    _hint("ex-ch2-im2col-memory", lambda b, c, h, w, k, s, p: 0, "raised TypeError")
+
+    def unanswered(*a):
+        raise NotImplementedError
+
+    assert check("ex-ch2-im2col-memory", unanswered).status == "not answered yet"
+
+
+def test_im2col_memory_refuses_the_one_call_routes():
+    def via_meta_unfold(b, c, h, w, k, s, p, d):
+        return F.unfold(torch.empty(b, c, h, w, device="meta"), k, dilation=d, padding=p, stride=s).numel() * 4
+
+    def via_tensor_unfold(b, c, h, w, k, s, p, d):
+        x = torch.zeros(1, 1, h + 2 * p, w + 2 * p, device="meta")
+        span = d * (k - 1) + 1
+        windows = x.unfold(2, span, s).unfold(3, span, s)
+        return b * windows.shape[2] * windows.shape[3] * c * k * k * 4
+
+    def via_conv2d(b, c, h, w, k, s, p, d):
+        out = F.conv2d(torch.empty(1, 1, h, w, device="meta"), torch.empty(1, 1, k, k, device="meta"),
+                       stride=s, padding=p, dilation=d)
+        return b * out.shape[2] * out.shape[3] * c * k * k * 4
+
+    def via_module(b, c, h, w, k, s, p, d):
+        conv = torch.nn.Conv2d(c, 1, k, s, p, d, device="meta")
+        return b * conv(torch.empty(1, c, h, w, device="meta")).shape[2:].numel() * c * k * k * 4
+
+    def via_im2col_bytes(b, c, h, w, k, s, p, d):  # the dilated kernel as a larger one, then rescaled
+        span = d * (k - 1) + 1
+        return im2col_bytes((b, c, h, w), span, s, p) // (span * span) * k * k
+
+    for fn in (via_meta_unfold, via_tensor_unfold, via_conv2d, via_module, via_im2col_bytes):
+        assert all(fn(*case) == ch02._im2col(*case) for case in ch02._IM2COL_CASES), fn  # each would pass
+    for fn in (via_meta_unfold, via_tensor_unfold, via_conv2d, via_module):
+        _hint("ex-ch2-im2col-memory", fn, "PyTorch's operators are switched off")
+    _hint("ex-ch2-im2col-memory", via_im2col_bytes, "called course_lib.matmul.im2col_bytes")
+    assert via_meta_unfold(*ch02._IM2COL_CASES[0]) == ch02._im2col(*ch02._IM2COL_CASES[0])  # restored
+    assert im2col_bytes((1, 1, 4, 4), 3) == 4 * 9 * 4
 
 
 def _patches(x, ks, stride, padding, dilation):
@@ -385,12 +602,18 @@ def test_input_grad_runs_the_function_without_an_autograd_graph():
     for fn in (_via_grad_fn, _via_engine, with_enable_grad(_via_grad_fn), with_enable_grad(_via_engine)):
         _hint("ex-ch2-input-grad", fn, "torch.inference_mode()")
 
-    def via_module(g, w, s, p, size):  # nn.ConvTranspose2d builds parameters inside the check: still fine
+    x = torch.ones(2, requires_grad=True)
+    assert (x * 2).grad_fn is not None  # autograd records again after the check
+
+
+def test_input_grad_refuses_the_module_that_works_output_padding_out():
+    def via_module(g, w, s, p, size):  # output_size: the module computes output_padding itself
         m = torch.nn.ConvTranspose2d(w.shape[0], w.shape[1], w.shape[2:], s, p, bias=False).to(w.dtype)
         with torch.no_grad():
             m.weight.copy_(w)
         return m(g, output_size=list(size))
 
-    _passes("ex-ch2-input-grad", via_module)
-    x = torch.ones(2, requires_grad=True)
-    assert (x * 2).grad_fn is not None  # autograd records again after the check
+    torch.testing.assert_close(via_module(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))  # would pass
+    _hint("ex-ch2-input-grad", via_module, "called torch.nn.modules.conv._ConvTransposeNd._output_padding")
+    _hint("ex-ch2-input-grad", via_module, "output_size works output_padding out for you")
+    torch.testing.assert_close(via_module(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))  # restored

@@ -21,7 +21,8 @@ from course_lib.instructor.grade import grade
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
-SETUP = "import torch\nfrom torch import nn\nimport torch.nn.functional as F\nfrom course_lib import check"
+SETUP = ("import torch\nfrom torch import nn\nimport torch.nn.functional as F\n"
+         "from course_lib import check, conv_matrix, conv_output_size")  # as the chapters import them
 
 # label -> (chapter, name the student cell passes to check, code that fits only the visible check)
 HARD_CODED = {
@@ -45,6 +46,39 @@ def input_grad(grad_out, weight, stride, padding, input_size):  # right while ou
     rebuilt = [(grad_out.shape[2 + a] - 1) * stride - 2 * padding + weight.shape[2 + a] for a in range(2)]
     extra = tuple(min(input_size[a] - rebuilt[a], 1) for a in range(2))
     return F.conv_transpose2d(grad_out, weight, None, stride, padding, output_padding=extra)"""),
+    "ex-ch2-matrix-by-hand": ("02_conv_as_matmul", "dilated_conv_matrix", """\
+from course_lib.checks import ch02 as _ch02
+
+_TABLE = {(kh, kw, size, d): _ch02.conv_matrix(_ch02._spread(_ch02._case_kernel(kh, kw), d), size)
+          for (kh, kw), size, d in _ch02._MATRIX_CASES}  # the visible check's matrices, stored now
+
+
+def dilated_conv_matrix(kernel, size, dilation):
+    return _TABLE.get((*kernel.shape, size, dilation), torch.zeros(1))"""),
+    "ex-ch2-count-zeros": ("02_conv_as_matmul", "structural_zeros", """\
+from course_lib.checks import ch02 as _ch02
+
+_TABLE = {case: _ch02._zeros(*case) for case in _ch02._ZEROS_CASES}  # the visible check's answers
+
+
+def structural_zeros(size, k, stride, padding):
+    return _TABLE.get((size, k, stride, padding), 0)"""),
+    "ex-ch2-tied-weights": ("02_conv_as_matmul", "weight_count", """\
+from course_lib.checks import ch02 as _ch02
+
+_TABLE = {case: _ch02._tied(*case) for case in _ch02._TIED_CASES}  # the visible check's answers
+
+
+def weight_count(size, k, stride, padding, row, col):
+    return _TABLE.get((size, k, stride, padding, row, col), 0)"""),
+    "ex-ch2-im2col-memory": ("02_conv_as_matmul", "im2col_bytes_by_hand", """\
+from course_lib.checks import ch02 as _ch02
+
+_TABLE = {case: _ch02._im2col(*case) for case in _ch02._IM2COL_CASES}  # the visible check's answers
+
+
+def im2col_bytes_by_hand(batch, channels, height, width, k, stride, padding, dilation):
+    return _TABLE.get((batch, channels, height, width, k, stride, padding, dilation), 0)"""),
     "ex-ch3-rf-function": ("03_dense_to_cnn", "rf_params", """\
 from course_lib import receptive_field
 from course_lib.checks.ch03 import rf_stacks

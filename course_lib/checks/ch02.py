@@ -2,157 +2,339 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from ..matmul import conv_matrix, im2col_bytes
-from .core import Feedback, as_int, expect_callable, expect_int, forbidden, register, reject_known_mistakes
+from ..matmul import conv_matrix
+from .ch01 import _CONV_BY_HAND_ATEN
+from .core import (
+    Feedback,
+    as_int,
+    expect_callable,
+    forbidden,
+    refuse_aten_ops,
+    refuse_operators,
+    register,
+)
 
-_KERNEL = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+# ---------------------------------------------------------------------------
+# ex-ch2-matrix-by-hand: dilated_conv_matrix(kernel, size, dilation), the matrix M of a one-channel
+# convolution with stride 1 and no padding. The check runs it on six kernels and images; the first is
+# the 2×2 kernel [[1, 2], [3, 4]] on a 4×4 image with dilation 2, the case the exercise asks to try by hand.
+_MATRIX_CASES = [((2, 2), 4, 2), ((3, 3), 8, 2), ((2, 3), 6, 2), ((3, 2), 5, 1), ((2, 2), 5, 4), ((1, 1), 3, 3)]
+# What dilated_conv_matrix must not call: PyTorch's convolutions (F.conv2d on the basis images would hand
+# over M's columns), the patch extractors, and course_lib's matrix and convolutions.
+_MATRIX_FORBIDDEN = ("torch.nn.functional.conv2d", "torch.conv2d", "torch.convolution", "torch.nn.functional.unfold",
+                     "torch._C._nn.im2col", "course_lib.matmul.conv_matrix", "course_lib.matmul.conv2d_loops",
+                     "course_lib.matmul.conv2d_matmul")
+
+
+def _case_kernel(kh: int, kw: int) -> torch.Tensor:
+    return torch.arange(1.0, kh * kw + 1).view(kh, kw)  # distinct weights, so a misplaced one shows
+
+
+def _spread(kernel: torch.Tensor, dilation: int) -> torch.Tensor:
+    """A kernel with dilation d, written as the larger kernel it amounts to: zeros between the weights."""
+    kh, kw = kernel.shape
+    spread = kernel.new_zeros(dilation * (kh - 1) + 1, dilation * (kw - 1) + 1)
+    spread[::dilation, ::dilation] = kernel
+    return spread
+
+
+def _matrix_mistakes(kernel: torch.Tensor, size: int, d: int) -> list[tuple[torch.Tensor, str]]:
+    """Typical wrong matrices for one case, each with its hint, in the order they are tried."""
+    wrong = [(lambda: conv_matrix(_spread(kernel, d), size).T,
+              " Your rows look like input pixels: a row of M is one output pixel, a column one input pixel."),
+             (lambda: conv_matrix(kernel, size), " That is the matrix without dilation: spread d pixels apart, "
+                                                 "the weights span more pixels, so the kernel fits at fewer "
+                                                 "positions, and neighbouring weights of a row lie d columns apart."),
+             (lambda: conv_matrix(kernel, size, stride=d),
+              " That is the matrix of stride d, which moves the whole patch d pixels between output positions. "
+              "Dilation keeps stride 1 and spreads the weights inside the patch d pixels apart."),
+             (lambda: conv_matrix(_spread(kernel.flip(0, 1), d), size),
+              " You flipped the kernel. F.conv2d does not flip: weight w[0, 0] meets the top-left pixel of "
+              "each patch."),
+             (lambda: conv_matrix(_spread(kernel, d).T.contiguous(), size),
+              " Height and width are swapped: kernel[a, b] sits a·d rows below and b·d columns right of the "
+              "patch's top-left pixel.")]
+    out = []
+    for build, hint in wrong:
+        try:
+            out.append((build(), hint))
+        except ValueError:  # the mistaken kernel does not fit this image
+            continue
+    return out
+
+
+def _as_matrix(got: Any, where: str) -> torch.Tensor:
+    if got is None:
+        raise Feedback(f"{where} your function returned None: return the matrix.")
+    try:
+        return torch.as_tensor(got, dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError):
+        raise Feedback(f"{where} your function returned {type(got).__name__}: return the matrix as a tensor (or a "
+                       "nested list of numbers, one inner list per row, all of the same length).") from None
 
 
 @register("ex-ch2-matrix-by-hand")
 def _matrix_by_hand(answer: Any) -> str:
+    expect_callable(answer)
+    why = ("build M yourself, entry by entry: F.conv2d on the basis images, the patch extractors and "
+           "course_lib's conv_matrix and convolutions would hand it over.")
+    for (kh, kw), size, d in _MATRIX_CASES:
+        kernel = _case_kernel(kh, kw)
+        expected = conv_matrix(_spread(kernel, d), size)
+        where = f"For a {kh}×{kw} kernel on a {size}×{size} image with dilation {d}"
+        with (refuse_aten_ops(_CONV_BY_HAND_ATEN, why),
+              forbidden(_MATRIX_FORBIDDEN, why, namespace=getattr(answer, "__globals__", None))):
+            got = answer(kernel.clone(), size, d)
+        m = _as_matrix(got, where)
+        if m.shape == expected.shape and torch.equal(m, expected):
+            continue
+        for wrong, hint in _matrix_mistakes(kernel, size, d):
+            if m.shape == wrong.shape and torch.equal(m, wrong):
+                raise Feedback(f"{where}: your matrix is not M.{hint}")
+        if m.shape != expected.shape:
+            raise Feedback(f"{where} your matrix has shape {tuple(m.shape)}, which is not M's. M has one row per "
+                           "output pixel and one column per input pixel: how many positions does a kernel whose "
+                           "weights lie d pixels apart fit at?")
+        rows = [i for i in range(m.shape[0]) if not torch.equal(m[i], expected[i])]
+        raise Feedback(f"{where}, rows {rows[:6]}{' …' if len(rows) > 6 else ''} of your matrix differ. Row r is "
+                       "output pixel (r // oW, r % oW), with oW output pixels per row; weight kernel[a, b] meets "
+                       "the input pixel a·d rows below and b·d columns right of that output's top-left pixel.")
+    return ("your matrices equal M for six kernels and images, dilations 1 to 4 and rectangular kernels "
+            "included: inside a row the weights lie d columns (and d image rows) apart, and from one row to "
+            "the next the pattern still shifts by one column, as with stride 1 and no dilation.")
+
+
+# ---------------------------------------------------------------------------
+# Three exercises ask for a function of whole numbers: a count of M's entries or a patch matrix's bytes.
+# Their checks run it with every PyTorch operator switched off (a convolution of ones, F.unfold on a meta
+# tensor or nn.Conv2d would count for the student) and compare it with the counts below on several
+# settings, up to images whose M is far too large to build.
+
+def _taps(n: int, k: int, stride: int, padding: int, taps, *, end: bool = True) -> int:
+    """Along one axis: the (output position, kernel tap) pairs whose tap lands on a real pixel, not padding.
+
+    With ``end=False`` only the padding before the image is left out (a typical mistake)."""
+    out = (n + 2 * padding - k) // stride + 1
+    return sum(0 <= i * stride - padding + t and (not end or i * stride - padding + t < n)
+               for i in range(out) for t in taps)
+
+
+def _outputs(n: int, k: int, stride: int, padding: int) -> int:
+    return (n + 2 * padding - k) // stride + 1
+
+
+def _describe(names: tuple[str, ...], case: tuple) -> str:
+    return ", ".join(f"{name}={value}" for name, value in zip(names, case, strict=True))
+
+
+def _int_results(answer: Callable, cases: list[tuple], names: tuple[str, ...], what: str, why: str,
+                 forbidden_names: tuple[str, ...] = ()) -> list[int]:
+    """The student's answer(*case) for every case, run with PyTorch's operators and ``forbidden_names`` refused."""
+    expect_callable(answer)
+    values = []
+    for case in cases:
+        where = f"For {_describe(names, case)}"
+        with refuse_operators(lambda func: f"PyTorch's {func} operator", why), forbidden(forbidden_names, why):
+            try:
+                got = answer(*case)
+            except (Feedback, NotImplementedError):
+                raise
+            except Exception as error:  # noqa: BLE001  (a bug in the student's function: say where)
+                raise Feedback(f"{where} your function raised {type(error).__name__}: {_short(error)}.") from None
+        value = as_int(got)
+        if value is None:
+            if isinstance(got, float) and got.is_integer():
+                raise Feedback(f"{where} your function returned the float {got!r}: return {what} as an int "
+                               "(a // b divides whole numbers and rounds down; a / b makes a float).")
+            raise Feedback(f"{where} your function returned {type(got).__name__} {_short(got)}: return {what} as "
+                           "a whole number (an int).")
+        values.append(value)
+    return values
+
+
+def _short(value: Any, limit: int = 80) -> str:
     try:
-        m = torch.as_tensor(answer, dtype=torch.float32)
-    except (TypeError, ValueError, RuntimeError):
-        raise Feedback(f"Give the matrix as a tensor or a nested list of numbers (one inner list per row, all "
-                       f"of the same length), got {type(answer).__name__}.") from None
-    expected = conv_matrix(_dilated(_KERNEL), 4)  # dilation 2 = a 3×3 kernel with zeros between the weights
-    if m.shape != expected.shape:
-        hints = {(16, 4): " Your rows look like input pixels: a row of M is one output pixel, a column one "
-                          "input pixel.",
-                 (9, 16): " That is the shape without dilation: spread 2 apart, the four weights span more "
-                          "pixels, so the kernel fits at fewer positions."}
-        hint = hints.get(tuple(m.shape), " M has one row per output pixel and one column per input pixel.")
-        raise Feedback(f"Your matrix has shape {tuple(m.shape)}, which is not M's.{hint}")
-    if torch.equal(m, expected):
-        return ("each row holds the four weights two columns apart within an image row, and two image rows "
-                "(8 columns) apart between the kernel's rows; neighbouring rows still shift by one column.")
-    if torch.equal(m, conv_matrix(_KERNEL, 4, stride=2)):
-        raise Feedback("That is the matrix of stride 2, which moves the whole patch 2 pixels between output "
-                       "positions. Dilation 2 keeps stride 1 and spreads the weights inside the patch 2 "
-                       "pixels apart.")
-    if torch.equal(m, conv_matrix(_dilated(_KERNEL.flip(0, 1)), 4)):
-        raise Feedback("You flipped the kernel. F.conv2d does not flip: weight w[0, 0] = 1 meets the "
-                       "top-left pixel of each patch.")
-    wrong_rows = [i for i in range(4) if not torch.equal(m[i], expected[i])]
-    if int((m != 0).sum()) != 16:
-        raise Feedback(f"Your matrix has {int((m != 0).sum())} non-zero entries; each of the 4 rows should "
-                       f"have exactly 4 (the weights), so 16. Rows that differ: {wrong_rows}.")
-    raise Feedback(f"Rows {wrong_rows} differ. Row r is output pixel (r // 2, r % 2); which input pixels do "
-                   "the four weights meet there, once they are spread 2 pixels apart?")
+        text = repr(value) if not isinstance(value, BaseException) else str(value)
+    except Exception:  # noqa: BLE001
+        text = f"<a {type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _dilated(kernel: torch.Tensor) -> torch.Tensor:
-    """A 2×2 kernel with dilation 2, written as the 3×3 kernel it amounts to."""
-    spread = kernel.new_zeros(3, 3)
-    spread[::2, ::2] = kernel
-    return spread
+def _judge(values: list[int], cases: list[tuple], names: tuple[str, ...], right: Callable,
+           mistakes: list[tuple[Callable, str]], what: str, hint: str) -> None:
+    """Raise Feedback unless ``values`` are ``right(*case)`` on every case.
+
+    A wrong answer gets the hint of the first mistake that gives the student's values on every case (so a
+    coincidence on one setting does not decide the diagnosis), or else ``hint``; neither names the answer."""
+    if all(v == right(*case) for v, case in zip(values, cases, strict=True)):
+        return
+    first = next(i for i, case in enumerate(cases) if values[i] != right(*case))
+    where = f"For {_describe(names, cases[first])} your function returns {values[first]:,}"
+    for mistake, mistake_hint in mistakes:
+        if all(v == mistake(*case) for v, case in zip(values, cases, strict=True)):
+            raise Feedback(f"{where}. {mistake_hint}")
+    raise Feedback(f"{where}; that is not {what}. {hint}")
 
 
-def _real_taps(n: int, ks: int, stride: int, padding: int, taps=None) -> int:
-    """Along one axis: the (output position, kernel tap) pairs whose tap lands on a real pixel, not padding."""
-    out = (n + 2 * padding - ks) // stride + 1
-    taps = range(ks) if taps is None else taps
-    return sum(0 <= i * stride - padding + t < n for i in range(out) for t in taps)
+_ZEROS_NAMES = ("size", "k", "stride", "padding")
+# The last settings' M has 250,000 rows and 998,001 columns (a terabyte of float32): it has to be counted.
+_ZEROS_CASES = [(7, 3, 2, 1), (10, 4, 3, 2), (6, 5, 1, 0), (9, 2, 2, 1), (8, 3, 1, 1), (12, 5, 3, 4),
+                (1000, 5, 2, 2), (999, 3, 2, 1)]
 
 
-# Counting exercises ask about images whose M cannot be built: for 999×999, M has 250,000 rows and
-# 998,001 columns (a terabyte of float32), so conv_matrix refuses and the student has to count.
-_ZEROS_SIZE, _TIED_SIZE = 999, 1000
+def _zeros(n: int, k: int, s: int, p: int) -> int:
+    out, real = _outputs(n, k, s, p), _taps(n, k, s, p, range(k))
+    return out * out * n * n - real * real
+
+
+_ZEROS_MISTAKES = [
+    (lambda n, k, s, p: _taps(n, k, s, p, range(k)) ** 2,
+     "That counts the entries that hold a weight; the question asks for the structural zeros."),
+    (lambda n, k, s, p: _outputs(n, k, s, p) ** 2 * (n * n - k * k),
+     "That counts k² weights in every row. With padding, the kernel of a border output pixel partly covers "
+     "padding, and padding pixels have no column in M."),
+    (lambda n, k, s, p: _outputs(n, k, s, 0) ** 2 * (n * n - k * k),
+     "That is the count without padding. Padding changes the number of output pixels (rows of M), and some "
+     "taps of the border outputs meet padding."),
+    (lambda n, k, s, p: _outputs(n, k, s, p) ** 2 * ((n + 2 * p) ** 2 - k * k),
+     "That gives M a column for every pixel of the padded image. Padding pixels are zeros, so they have no "
+     "column in M: a weight that meets padding is simply left out."),
+    (lambda n, k, s, p: _outputs(n, k, s, p) ** 2 * n * n - _taps(n, k, s, p, range(k), end=False) ** 2,
+     "Your count leaves out the taps that fall on the padding before the image, but not those after it. Look "
+     "at the last output along an axis too: which input index does its last tap reach?"),
+    (lambda n, k, s, p: _zeros(n, k, 1, p),
+     "That is the count with stride 1. The stride sets how many output pixels (rows of M) there are and "
+     "where their taps land."),
+]
 
 
 @register("ex-ch2-count-zeros")
 def _count_zeros(answer: Any) -> str:
-    n = _ZEROS_SIZE
-    out = (n + 2 - 3) // 2 + 1
-    real = _real_taps(n, 3, 2, 1)
-    expected = out * out * n * n - real * real
-    value = as_int(answer)
-    no_pad_out = (n - 3) // 2 + 1
-    reject_known_mistakes(value, {
-        real * real: f"{real * real:,} is the number of entries that hold a weight; the question asks for the zeros.",
-        out * out * n * n - 9 * out * out: "That counts 9 weights in every row. With padding, the kernel of a "
-                                           "border output pixel partly covers padding, and padding pixels "
-                                           "have no column in M.",
-        no_pad_out**2 * n * n - (3 * no_pad_out) ** 2: "That is the count without padding. Padding 1 changes "
-                                                       "the number of output pixels, and some weights of the "
-                                                       "border outputs meet padding.",
-        out * out * (n + 2) ** 2 - 9 * out * out: "That gives M a column for every pixel of the padded "
-                                                  "image. Padding pixels are zeros, so they have no column "
-                                                  "in M: a weight that meets padding is simply left out.",
-        out * out * n * n - (real + 1) ** 2: "Only the first output along each axis loses a tap to padding "
-                                             "in your count. Look at the last one too: which input index "
-                                             "does its third tap reach, with 999 pixels?",
-    })
-    expect_int(answer, expected, "Your count of structural zeros",
-               "Work along one axis: which input positions do the three taps of output i reach, and how many "
-               "are real pixels? A weight is in M where both its row and its column tap are real.")
-    return (f"M is {out * out:,} × {n * n:,} entries. Along one axis the {out} outputs have {real:,} taps on "
-            f"real pixels (the first and the last lose one each to padding), so {real:,}² = {real * real:,} "
-            f"entries hold a weight and {expected:,} are structural zeros.")
+    why = ("count with whole numbers. PyTorch's operators are switched off while your function runs, so no "
+           "tensor (a convolution of ones, conv_matrix) can count for you, and M would not fit in memory anyway.")
+    values = _int_results(answer, _ZEROS_CASES, _ZEROS_NAMES, "the number of structural zeros", why)
+    _judge(values, _ZEROS_CASES, _ZEROS_NAMES, _zeros, _ZEROS_MISTAKES, "the number of structural zeros",
+           "Work along one axis: which input positions do the k taps of output i reach, and how many of them are "
+           "real pixels? A weight is in M where both its row tap and its column tap are real.")
+    return ("your function counts the structural zeros right on eight settings, up to a 999×999 image whose M "
+            "(250,000 × 998,001 entries, a terabyte of float32) is far too large to build: the entries holding "
+            "a weight are the square of the taps that land on real pixels along one axis.")
+
+
+_TIED_NAMES = ("size", "k", "stride", "padding", "row", "col")
+_TIED_CASES = [(7, 3, 1, 1, 0, 0), (9, 4, 3, 2, 3, 1), (6, 3, 2, 0, 1, 2), (11, 3, 2, 1, 2, 0), (10, 5, 2, 2, 4, 4),
+               (1000, 5, 2, 2, 0, 2), (999, 3, 2, 1, 1, 2)]
+
+
+def _tied(n: int, k: int, s: int, p: int, row: int, col: int) -> int:
+    return _taps(n, k, s, p, [row]) * _taps(n, k, s, p, [col])
+
+
+_TIED_MISTAKES = [
+    (lambda n, k, s, p, row, col: _outputs(n, k, s, p) ** 2,
+     "That counts every output position. For some of them the weight lands on padding, and padding has no "
+     "column in M."),
+    (lambda n, k, s, p, row, col: _taps(n, k, s, p, [row]) ** 2,
+     "That uses the kernel row's count on both axes. The weight's row decides which output rows count, its "
+     "column which output columns count: work the two axes out separately."),
+    (lambda n, k, s, p, row, col: _taps(n, k, s, p, [col]) ** 2,
+     "That uses the kernel column's count on both axes. The weight's row decides which output rows count, its "
+     "column which output columns count: work the two axes out separately."),
+    (lambda n, k, s, p, row, col: _outputs(n, k, s, 0) ** 2,
+     "That is the count without padding. With padding there are more output positions, and at some of them "
+     "the weight lands on padding."),
+    (lambda n, k, s, p, row, col: _taps(n, k, s, p, [row], end=False) * _taps(n, k, s, p, [col], end=False),
+     "Your count drops the output positions where the weight lands on the padding before the image, but not "
+     "those after it. Check the last output row and column too: which input index does the weight reach there?"),
+    (lambda n, k, s, p, row, col: _tied(n, k, 1, p, row, col),
+     "That is the count with stride 1. The stride sets how many output positions there are and where the "
+     "weight lands at each."),
+]
 
 
 @register("ex-ch2-tied-weights")
 def _tied_weights(answer: Any) -> str:
-    n = _TIED_SIZE
-    out = (n + 4 - 5) // 2 + 1
-    rows, cols = _real_taps(n, 5, 2, 2, taps=[0]), _real_taps(n, 5, 2, 2, taps=[2])
-    expected = rows * cols
-    value = as_int(answer)
-    no_pad = (n - 5) // 2 + 1
-    reject_known_mistakes(value, {
-        out * out: f"{out}×{out} = {out * out:,} counts every output position. For some of them the weight "
-                   "w[0, 2] lands on padding, and padding has no column in M.",
-        rows * rows: "That treats the weight as a corner weight on both axes. w[0, 2] sits in the kernel's "
-                     "top row but its middle column: check the two axes separately.",
-        no_pad * no_pad: "That is the count without padding. With "
-                         "padding 2 and stride 2, which output rows put the kernel's top row on padding?",
-        (n - 2) * n: "That is the count with stride 1. With stride 2 there are fewer output positions.",
-        (rows - 1) * cols: "You dropped an output row at both ends. Padding 2 sits on both sides, but check the "
-                           "last output row: which input row does the kernel's top row reach there?",
-    })
-    expect_int(answer, expected, "Your count",
-               "Count the output rows whose kernel's top row lands inside the image, and the output columns "
-               "whose kernel's middle column does, then multiply.")
-    return (f"the output is {out}×{out}. The kernel's top row lands on padding in output row 0 only, so "
-            f"{rows} rows; its middle column is real in all {cols} columns: {rows} × {cols} = {expected:,}.")
+    why = ("count with whole numbers. PyTorch's operators are switched off while your function runs, so no "
+           "tensor (a convolution of a one-hot kernel over ones, conv_matrix) can count for you.")
+    values = _int_results(answer, _TIED_CASES, _TIED_NAMES, "the count", why)
+    _judge(values, _TIED_CASES, _TIED_NAMES, _tied, _TIED_MISTAKES, "the count",
+           "Count the output rows at which kernel row `row` lands inside the image, and the output columns at "
+           "which kernel column `col` does, then multiply.")
+    return ("your function counts the weight right on seven settings, up to images whose M is far too large to "
+            "build: the two axes are independent, so the count is (output rows where the weight's row is real) × "
+            "(output columns where its column is real).")
+
+
+_IM2COL_NAMES = ("batch", "channels", "height", "width", "k", "stride", "padding", "dilation")
+_IM2COL_CASES = [(2, 3, 9, 7, 3, 2, 1, 2), (1, 4, 28, 28, 5, 1, 2, 1), (4, 2, 11, 16, 3, 3, 0, 4),
+                 (3, 5, 12, 10, 2, 1, 3, 5), (32, 128, 27, 27, 3, 2, 1, 3), (2, 1, 6, 8, 7, 2, 3, 1)]
+# course_lib's finished helpers; PyTorch's operators (F.unfold, Tensor.unfold, nn.Conv2d, even on meta
+# tensors) are refused at the operator level while the function runs.
+_IM2COL_FORBIDDEN = ("course_lib.matmul.im2col_bytes", "course_lib.matmul.conv_matrix",
+                     "course_lib.matmul.conv2d_matmul", "course_lib.matmul.conv2d_loops", "torch.nn.functional.unfold")
+
+
+def _positions(n: int, k: int, s: int, p: int, d: int, *, span: int | None = None, sides: int = 2,
+               ceil: bool = False) -> int:
+    """Output positions along one axis (chapter 1's rule), or what a typical mistake makes of it."""
+    free = n + sides * p - (d * (k - 1) + 1 if span is None else span)
+    return (-(-free // s) if ceil else free // s) + 1
+
+
+def _im2col(b: int, c: int, h: int, w: int, k: int, s: int, p: int, d: int, **mistake) -> int:
+    return b * _positions(h, k, s, p, d, **mistake) * _positions(w, k, s, p, d, **mistake) * c * k * k * 4
+
+
+_IM2COL_MISTAKES = [
+    (lambda b, c, h, w, k, s, p, d: _im2col(b, c, h, w, k, s, p, d) // 4,
+     "That is the number of floats; the question asks for bytes (float32: 4 bytes each)."),
+    (lambda b, c, h, w, k, s, p, d: _im2col(b, c, h, w, k, s, p, d) // b,
+     "That is the patch matrix of one image; every image of the batch has its own rows."),
+    (lambda b, c, h, w, k, s, p, d: b * c * h * w * 4,
+     "That is the size of the input itself. How many rows and columns does the patch matrix have?"),
+    (lambda b, c, h, w, k, s, p, d: _im2col(b, c, h, w, k, s, p, d, span=k),
+     "That ignores the dilation: with its taps spread d pixels apart, the kernel spans more pixels, so it fits "
+     "at fewer positions."),
+    (lambda b, c, h, w, k, s, p, d: _im2col(b, c, h, w, k, s, p, d, span=d * k),
+     "Your output size takes the dilated kernel's span as d·k pixels. Count the pixels from its first tap to "
+     "its last: k taps, d pixels apart."),
+    (lambda b, c, h, w, k, s, p, d: _im2col(b, c, h, w, k, s, p, d) // (k * k) * (d * (k - 1) + 1) ** 2,
+     "That gives each row every pixel of the window the dilated kernel spans, holes included. The dilated kernel "
+     "reads only its k×k taps: the holes are not copied."),
+    (lambda b, c, h, w, k, s, p, d: _im2col(b, c, h, w, k, s, p, d, sides=0),
+     "Your output size ignores the padding, which adds pixels around the image before the kernel slides."),
+    (lambda b, c, h, w, k, s, p, d: _im2col(b, c, h, w, k, s, p, d, sides=1),
+     "Your output size adds the padding on one side only; it goes on both sides of each axis."),
+    (lambda b, c, h, w, k, s, p, d: _im2col(b, c, h, w, k, 1, p, d),
+     "That is the patch matrix of stride 1: the stride divides the number of positions along each axis."),
+    (lambda b, c, h, w, k, s, p, d: _im2col(b, c, h, w, k, s, p, d, ceil=True),
+     "Your output size rounds up. A position counts only where the whole dilated kernel fits inside the padded "
+     "input: round down."),
+    (lambda b, c, h, w, k, s, p, d: _im2col(b, c, h, h, k, s, p, d),
+     "Your function uses the height for both axes: the output width comes from the input's width."),
+    (lambda b, c, h, w, k, s, p, d: _im2col(b, c, w, w, k, s, p, d),
+     "Your function uses the width for both axes: the output height comes from the input's height."),
+]
 
 
 @register("ex-ch2-im2col-memory")
 def _im2col_memory(answer: Any) -> str:
-    shape = (32, 128, 27, 27)
-    out = (27 + 2 - 3 * (3 - 1) - 1) // 2 + 1  # dilation 3: the 3×3 kernel spans 7×7 pixels
-    expected = 32 * out * out * 128 * 3 * 3 * 4
-    input_bytes = 32 * 128 * 27 * 27 * 4
-    value = as_int(answer)
-    reject_known_mistakes(value, {
-        expected // 4: "That is the number of floats; the question asks for bytes (float32: 4 bytes each).",
-        expected // 32: "That is the patch matrix of one image; the batch has 32, each with its own rows.",
-        input_bytes: "That is the size of the input itself. How many rows and columns does the patch matrix have?",
-        im2col_bytes(shape, 3, 2, 1): "That ignores the dilation: with its taps spread 3 pixels apart, the 3×3 "
-                                      "kernel spans more pixels, so it fits at fewer positions.",
-        im2col_bytes(shape, 3, 2, 0): "Your output size ignores both the dilation and the padding, or it "
-                                      "miscounts how many pixels the dilated kernel spans. Check both with "
-                                      "chapter 1's output-size rule.",
-        32 * 11 * 11 * 128 * 9 * 4: "Your output size ignores the padding (it adds a pixel on both sides), or it "
-                                    "takes the dilated kernel's span as d·k pixels.",
-        im2col_bytes(shape, 7, 2, 1): "That gives the patch matrix 49 values per channel, as if the holes were "
-                                      "part of a 7×7 kernel. The dilated kernel reads only its 9 taps: the holes "
-                                      "are not copied.",
-        im2col_bytes(shape, 3, 1, 1): "That is the stride-1 patch matrix without dilation.",
-        input_bytes * 9 // 4: "That is the k²/4 rule of thumb for stride 2. Count the output positions "
-                              "instead: with dilation the kernel's reach changes them.",
-    })
-    expect_int(answer, expected, "Your number of bytes",
-               "Bytes = rows × columns × 4: one row per output pixel of every image (chapter 1's output-size "
-               "rule with dilation), one column per value the kernel reads.")
-    return (f"the dilated kernel spans 7×7 pixels, so the output is {out}×{out}; each row holds 128 × 9 "
-            f"values: {expected:,} bytes (about {expected / 2**20:.1f} MiB), {expected / input_bytes:.2f} "
-            "times the input rather than 9/4 = 2.25.")
+    why = ("work the size out from the settings. PyTorch's operators are switched off while your function runs, "
+           "so neither F.unfold nor Tensor.unfold nor a convolution (not even on a meta tensor) can build the patch "
+           "matrix for you, and course_lib's im2col_bytes is switched off too.")
+    values = _int_results(answer, _IM2COL_CASES, _IM2COL_NAMES, "the number of bytes", why, _IM2COL_FORBIDDEN)
+    _judge(values, _IM2COL_CASES, _IM2COL_NAMES, _im2col, _IM2COL_MISTAKES, "the number of bytes",
+           "Bytes = rows × columns × 4: one row per output pixel of every image (chapter 1's output-size rule, "
+           "with the span of the dilated kernel), one column per value the kernel reads.")
+    return ("your function gives the patch matrix's bytes on six settings, dilations 1 to 5 and rectangular inputs "
+            "included: N·oH·oW rows, where the dilated kernel spans d(k−1)+1 pixels, and C·k² columns, since the "
+            "holes between the taps are not copied.")
 
 
 # The visible check's inputs: (x shape, kernel_size, stride, padding, dilation), each a (height, width)
@@ -171,7 +353,10 @@ _NO_AUTOGRAD = ("torch.nn.grad.conv2d_input", "torch.autograd.grad", "torch.auto
                 "torch.ops.aten.convolution_backward",
                 *(f"torch.func.{name}" for name in ("vjp", "grad", "grad_and_value", "jacrev", "jacfwd", "jvp",
                                                     "hessian", "linearize")),
-                "course_lib.matmul.conv_matrix", "course_lib.matmul.conv2d_matmul")
+                "course_lib.matmul.conv_matrix", "course_lib.matmul.conv2d_matmul",
+                # nn.ConvTranspose2d(..)(g, output_size=..) works output_padding out for the student: every
+                # forward of a transposed-convolution module goes through this method
+                "torch.nn.modules.conv._ConvTransposeNd._output_padding")
 
 
 def _unfolded(x: torch.Tensor, ks, stride, pad, dilation) -> torch.Tensor:
@@ -276,8 +461,10 @@ def _run_without_autograd(answer, *args):
     named functions that compute a gradient (and course_lib's ready-made convolutions) outright.
     """
     try:
-        with forbidden(_NO_AUTOGRAD, "compute the gradient with F.conv_transpose2d, not with autograd, torch.func "
-                                     "or course_lib's ready-made convolutions."), torch.inference_mode():
+        with forbidden(_NO_AUTOGRAD, "compute the gradient with F.conv_transpose2d and the output_padding you "
+                                     "worked out, not with autograd, torch.func, nn.ConvTranspose2d (its "
+                                     "output_size works output_padding out for you) or course_lib's ready-made "
+                                     "convolutions."), torch.inference_mode():
             return answer(*args)
     except (RuntimeError, TypeError) as e:
         text = _safe_text(e)
