@@ -5,7 +5,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .core import Feedback, as_int, as_number, expect_close, expect_int, register, reject_known_mistakes
+from .core import (
+    Feedback,
+    as_int,
+    as_number,
+    expect_callable,
+    expect_close,
+    expect_int,
+    forbidden,
+    register,
+    reject_known_mistakes,
+)
 
 # The batch size of the dropped-images and warm-up exercises. Not 384: 60000 % 384 == 60000 % 512 == 96,
 # so an answer computed for the chapter's batch size of 512 would pass.
@@ -45,133 +55,229 @@ def _dropped_images(answer: Any) -> str:
             "from epoch to epoch.")
 
 
+# The warm-up exercise asks for a function of the batch size and pct_start. The first case is the one the
+# exercise names; the others are not shown. None has pct_start*n whole, where the count would hinge on how
+# the float t/n rounds.
+_WARMUP_CASES = ((EXERCISE_BS, 0.3), (512, 0.25), (384, 0.3), (700, 0.35), (96, 0.25), (333, 0.22), (1000, 0.42))
+_WARMUP_REFUSED = ("course_lib.loaders.mnist_dls", "course_lib.schedules.one_cycle_schedule",
+                   "fastai.callback.schedule.combined_cos", "fastai.callback.schedule.combine_scheds")
+
+
+def _warmup_count(n: int, pct_start: float) -> int:
+    """How many of the steps t = 0..n-1 have position t/n below pct_start: fit_one_cycle's warm-up."""
+    return sum(1 for t in range(n) if t / n < pct_start)
+
+
 @register("ex-ch4-warmup-steps")
 def _warmup_steps(answer: Any) -> str:
-    n = 60000 // EXERCISE_BS  # the training loader drops the last, incomplete batch
-    expected = sum(1 for t in range(n) if t / n < 0.3)
-    value = as_int(answer)
-    fastai_default = sum(1 for t in range(n) if t / n < 0.25)  # pct_start=0.25
-    at_bs_512 = sum(1 for t in range(117) if t / 117 < 0.3)
-    reject_known_mistakes(value, {
-        expected - 1: "Steps count from t = 0: did you count step 0, and is it a warm-up step?",
-        expected + 1: "Two mistakes give this count: an epoch with one more step than the loader gives (what "
-                      "does it do with an incomplete last batch?), or counting the first step whose position "
-                      "t/n is not below 0.3.",
-        fastai_default: "That uses fastai's default pct_start=0.25; the question sets pct_start=0.3.",
-        at_bs_512: "That counts the 117 steps of batch size 512; the question is about batch size "
-                   f"{EXERCISE_BS}.",
-    })
-    if value is None and isinstance(answer, float) and math.isclose(answer, 0.3 * n, rel_tol=1e-6):
-        raise Feedback(f"{answer:g} is 0.3 times the number of steps, not a count of steps: count the whole "
-                       "steps t = 0, 1, 2, ... whose position t/n is below 0.3.")
-    expect_int(answer, expected, "Your count of warm-up steps",
-               "Reread how fit_one_cycle places step t of n in 'The 1cycle schedule', and take n from the "
-               f"course's training loader at batch size {EXERCISE_BS}.")
-    return (f"the loader gives {n} steps; steps 0 to {expected - 1} have t/{n} < 0.3: {expected} warm-up "
-            f"steps (0.3 × {n} = {0.3 * n:.1f}, rounded up).")
+    expect_callable(answer)
+    counts = []
+    for bs, pct_start in _WARMUP_CASES:
+        n = 60000 // bs  # the training loader drops the last, incomplete batch
+        where = f"For bs={bs}, pct_start={pct_start}"
+        with forbidden(_WARMUP_REFUSED, "work the number of steps out from the batch size, and count the warm-up "
+                                        "steps yourself.", getattr(answer, "__globals__", None)):
+            try:
+                got = answer(bs, pct_start)
+            except TypeError as e:
+                raise Feedback(f"Calling warmup_steps({bs}, {pct_start}) raised TypeError: {e}. Your function "
+                               "takes the batch size and pct_start, in that order.") from None
+        value = as_int(got)
+        if value is None:
+            if isinstance(got, float) and math.isclose(got, pct_start * n, rel_tol=1e-6):
+                raise Feedback(f"{where} your function returns {got:g}, pct_start times the number of steps, not "
+                               "a count of steps: count the whole steps t = 0, 1, 2, ... whose position t/n is "
+                               "below pct_start.")
+            raise Feedback(f"{where} your function returns {type(got).__name__} {got!r}; return an int, a count "
+                           "of steps.")
+        counts.append(value)
+    expected = [_warmup_count(60000 // bs, pct_start) for bs, pct_start in _WARMUP_CASES]
+    if counts == expected:
+        return (f"your count is right for {len(_WARMUP_CASES)} batch sizes and warm-up shares: n = 60000 // bs "
+                "full batches (the loader drops the incomplete last one), and the steps with t/n < pct_start are "
+                f"the first ⌈pct_start·n⌉, e.g. {expected[0]} of {60000 // EXERCISE_BS} at bs {EXERCISE_BS}.")
+    # A typical mistake is recognised by the counts it gives on every case, since on one case two mistakes
+    # can give the same count.
+    if counts == [_warmup_count(math.ceil(60000 / bs), pct_start) for bs, pct_start in _WARMUP_CASES]:
+        raise Feedback("Your counts fit epochs with one step more than the course's training loader gives: what "
+                       "does the loader do with the images that cannot fill a last batch?")
+    if counts == [c - 1 for c in expected]:
+        raise Feedback("Your counts are one short: steps count from t = 0; is step 0 a warm-up step?")
+    if counts == [c + 1 for c in expected]:
+        raise Feedback("Your counts are one too many: did you count the first step whose position t/n is not "
+                       "below pct_start?")
+    (bs, pct_start), value = next((case, c) for case, c, e in zip(_WARMUP_CASES, counts, expected, strict=True)
+                                  if c != e)
+    raise Feedback(f"For bs={bs}, pct_start={pct_start} your function gives {value}; that is not it. Reread how "
+                   "fit_one_cycle places step t of n in 'The 1cycle schedule', and work out how many steps the "
+                   "course's training loader gives at that batch size.")
 
 
-# The OneCycleLR exercise: a linear warm-up (anneal_strategy="linear"), which neither
-# one_cycle_schedule nor the 1cycle explorer computes, so the student has to place the step.
-TORCH_MAX_LR, TORCH_TOTAL_STEPS, TORCH_STEP = 0.01, 100, 15
+# The OneCycleLR exercise: a function that reproduces OneCycleLR with anneal_strategy="linear", which neither
+# one_cycle_schedule nor the 1cycle explorer computes. Each case is (total_steps, max_lr, keyword arguments);
+# the first two use OneCycleLR's defaults, and the warm-up's end pct_start*total_steps - 1 is whole in some
+# cases and not in others.
+_TORCH_CASES = ((100, 0.01, {}), (117, 0.06, {}),
+                (20, 1.0, {"pct_start": 0.5, "div_factor": 4.0, "final_div_factor": 1e3}),
+                (133, 0.02, {"pct_start": 0.25}), (7, 0.1, {"pct_start": 0.5}),
+                (50, 0.5, {"pct_start": 0.4, "div_factor": 10.0, "final_div_factor": 100.0}))
+_TORCH_REFUSED = ("torch.optim.lr_scheduler.OneCycleLR.__init__", "torch.optim.lr_scheduler.OneCycleLR.get_lr",
+                  "fastai.callback.schedule.combined_cos", "fastai.callback.schedule.combine_scheds",
+                  "fastai.callback.schedule.sched_lin", "fastai.callback.schedule.sched_cos",
+                  "fastai.callback.schedule.SchedLin", "fastai.callback.schedule.SchedCos",
+                  "course_lib.schedules.one_cycle_schedule", "course_lib.schedules.cosine_anneal")
 
 
-def _torch_linear_rate(step: int = TORCH_STEP) -> float:
-    """The rate a real OneCycleLR (linear, defaults otherwise) gives the optimizer at ``step``."""
+def _torch_linear_rates(total_steps: int, max_lr: float, **kwargs: float) -> list[float]:
+    """The rate a real OneCycleLR(anneal_strategy="linear") gives the optimizer at each step."""
     import torch
 
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=TORCH_MAX_LR, momentum=0.9)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=TORCH_MAX_LR, total_steps=TORCH_TOTAL_STEPS,
-                                                anneal_strategy="linear")
-    for _ in range(step):
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=max_lr, momentum=0.9)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=total_steps,
+                                                anneal_strategy="linear", **kwargs)
+    rates = []
+    for _ in range(total_steps):
+        rates.append(float(opt.param_groups[0]["lr"]))
         opt.step()
         sched.step()
-    return float(opt.param_groups[0]["lr"])
+    return rates
 
 
-def _linear_warmup(step: float, end: float, start: float = TORCH_MAX_LR / 25) -> float:
-    """A straight line from ``start`` at step 0 to max_lr at step ``end``."""
-    return start + (TORCH_MAX_LR - start) * step / end
+def _linear_variant(kind: str, t: int, total_steps: int, max_lr: float, pct_start: float = 0.3,
+                    div_factor: float = 25.0, final_div_factor: float = 1e4) -> float:
+    """A typical wrong version of OneCycleLR's linear rate at step t, named by ``kind``."""
+    start = 0.0 if kind == "zero" else max_lr / div_factor
+    final = max_lr / final_div_factor if kind == "final" else max_lr / div_factor / final_div_factor
+    end, last = pct_start * total_steps - 1, total_steps - 1
+    if kind == "fastai":  # step t at position t/n: warm-up ends at pct_start*n, the annealing at n
+        end, last = pct_start * total_steps, total_steps
+    elif kind == "last":
+        last = total_steps
+    elif kind == "shift":
+        t += 1
+
+    def anneal(a: float, b: float, pct: float) -> float:
+        if kind == "cos":
+            return b + (a - b) * (1 + math.cos(math.pi * pct)) / 2
+        return a + (b - a) * pct
+
+    if t <= end:
+        return anneal(start, max_lr, t / end)
+    return anneal(max_lr, final, (t - end) / (last - end))
 
 
-_FASTAI_PCT_START = ("That uses pct_start=0.25, fit_one_cycle's default; the question leaves OneCycleLR's own "
-                     "defaults.")
+_TORCH_HINTS = {
+    "fastai": "Your rates place step t at position t/total_steps, as fit_one_cycle does. Reread in the last row "
+              "of the table in 'The 1cycle schedule' where OneCycleLR ends its warm-up and where it reaches its "
+              "final rate.",
+    "cos": "Your rates follow half cosines, OneCycleLR's default anneal_strategy; the exercise asks for "
+           "anneal_strategy='linear', straight lines between the same points.",
+    "final": "Your annealing ends at max_lr/final_div_factor; in OneCycleLR, final_div_factor divides the "
+             "*starting* rate (see the table in 'The 1cycle schedule').",
+    "zero": "Your warm-up starts at 0; OneCycleLR starts it at max_lr/div_factor.",
+    "last": "Your annealing reaches the final rate one step after the last step the scheduler gives, "
+            "total_steps − 1.",
+    "shift": "Your rates are one step ahead: step t is the rate the optimizer uses after t calls of "
+             "sched.step(), so step 0 has the starting rate.",
+}
+
+
+def _close_lists(a: list[float], b: list[float], rel: float = 1e-6) -> bool:
+    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=rel, abs_tol=1e-15) for x, y in zip(a, b, strict=True))
+
+
+def _rate_of(got: Any, where: str) -> float:
+    if isinstance(got, (str, bytes, bool)) or got is None:
+        raise Feedback(f"{where} your function returns {type(got).__name__} {got!r}; return the rate, a number.")
+    try:
+        value = float(got)
+    except Exception:  # noqa: BLE001  (a list, a tensor of several values, ...)
+        raise Feedback(f"{where} your function returns {type(got).__name__}; return one rate, a number.") from None
+    if math.isnan(value):
+        raise Feedback(f"{where} your function returns NaN.")
+    return value
 
 
 @register("ex-ch4-torch-linear-lr")
 def _torch_linear_warmup(answer: Any) -> str:
-    value = as_number(answer, "Your rate")
-    expected = _torch_linear_rate()
-    t, n = TORCH_STEP, TORCH_TOTAL_STEPS
-    end = 0.3 * n - 1  # OneCycleLR ends its warm-up at step pct_start*total_steps - 1
-    cosine = TORCH_MAX_LR / 25 + (TORCH_MAX_LR - TORCH_MAX_LR / 25) * (1 - math.cos(math.pi * t / end)) / 2
-    reject_known_mistakes(value, {
-        _linear_warmup(t, 0.3 * n): f"That ends the warm-up at step {0.3 * n:g} = pct_start·total_steps, i.e. it "
-                                     "places the steps as fit_one_cycle does (step t at position t/n). Reread in "
-                                     "'The 1cycle schedule' at which step OneCycleLR's warm-up ends.",
-        cosine: "That follows a half cosine, OneCycleLR's default anneal_strategy; the question sets "
-                "anneal_strategy='linear'.",
-        _linear_warmup(t, 0.25 * n - 1): _FASTAI_PCT_START,
-        _linear_warmup(t, 0.25 * n): _FASTAI_PCT_START,
-        _linear_warmup(t + 1, end): "Check which step you computed: steps count from 0, and the rate the "
-                                    "optimizer uses before any sched.step() is step 0's.",
-        _linear_warmup(t - 1, end): f"Check which step you computed: after {t} calls of sched.step() the "
-                                    f"scheduler is at step {t}.",
-        _linear_warmup(t, end, start=TORCH_MAX_LR / 1e4): "That starts the warm-up at max_lr/final_div_factor; "
-                                                          "final_div_factor only sets where the annealing ends. "
-                                                          "The warm-up starts at max_lr/div_factor.",
-        _linear_warmup(t, end, start=0.0): "That starts the warm-up at 0; OneCycleLR starts it at "
-                                           "max_lr/div_factor.",
-        TORCH_MAX_LR / 25: "That is the starting rate, the rate of step 0.",
-        TORCH_MAX_LR: "That is max_lr, which the rate reaches only at the end of the warm-up.",
-    }, rel=1e-5)
-    _reject_near_miss(value, expected, exact_rel=1e-6, near_rel=0.01,
-                      why="it looks rounded. The rate follows exactly from where OneCycleLR puts the end of its "
-                          "warm-up; pass the float unrounded.")
-    expect_close(answer, expected, "Your rate", rel=1e-6,
-                 hint="Reread the last row of the table in 'The 1cycle schedule' (where OneCycleLR's warm-up "
-                      "ends) and the table's start rate, then draw a straight line between the two.")
-    return (f"{expected:.7g}: OneCycleLR's warm-up ends at step pct_start·total_steps − 1 = {end:g}, not at "
-            f"{0.3 * n:g}, so step {t} is {t}/{end:g} of the way from max_lr/25 = {TORCH_MAX_LR / 25:g} to max_lr: "
-            f"{TORCH_MAX_LR / 25:g} + {TORCH_MAX_LR - TORCH_MAX_LR / 25:g} × {t}/{end:g}.")
+    expect_callable(answer)
+    for total_steps, max_lr, kwargs in _TORCH_CASES:
+        expected = _torch_linear_rates(total_steps, max_lr, **kwargs)  # before anything is refused
+        settings = ", ".join([f"total_steps={total_steps}", f"max_lr={max_lr}"]
+                             + [f"{k}={v:g}" for k, v in kwargs.items()])
+        where = f"With {settings}"
+        got = []
+        with forbidden(_TORCH_REFUSED, "write the schedule from its phases yourself.",
+                       getattr(answer, "__globals__", None)):
+            for t in range(total_steps):
+                try:
+                    rate = answer(t, total_steps, max_lr, **kwargs)
+                except TypeError as e:
+                    raise Feedback(f"Calling your function with ({t}, {total_steps}, {max_lr}"
+                                   + "".join(f", {k}={v:g}" for k, v in kwargs.items())
+                                   + f") raised TypeError: {e}. Give it the signature (t, total_steps, max_lr, "
+                                     "pct_start=0.3, div_factor=25.0, final_div_factor=1e4).") from None
+                got.append(_rate_of(rate, f"{where}, at step {t}"))
+        if _close_lists(got, expected):
+            continue
+        for kind, hint in _TORCH_HINTS.items():
+            variant = [_linear_variant(kind, t, total_steps, max_lr, **kwargs) for t in range(total_steps)]
+            if _close_lists(got, variant, rel=1e-9) and not _close_lists(variant, expected):
+                raise Feedback(f"{where}: {hint}")
+        t = next(t for t in range(total_steps)
+                 if not math.isclose(got[t], expected[t], rel_tol=1e-6, abs_tol=1e-15))
+        raise Feedback(f"{where}, your rate at step {t} is {got[t]:.7g} and OneCycleLR's is {expected[t]:.7g}. "
+                       "Reread where OneCycleLR starts and ends each phase (the table and the paragraph after "
+                       "it in 'The 1cycle schedule'), and draw straight lines between those points.")
+    return ("your rates equal a real OneCycleLR(anneal_strategy='linear') at every step of "
+            f"{len(_TORCH_CASES)} schedules: the warm-up runs on a straight line from max_lr/div_factor at step 0 "
+            "to max_lr at step e = pct_start·total_steps − 1, whole or not, and the annealing from there to "
+            "max_lr/(div_factor·final_div_factor) at the last step, total_steps − 1.")
 
 
-# The warm-up exercise: where fastai's rate has covered a quarter of its climb from lr_max/25 to
-# lr_max. (1 - cos(pi*q))/2 = 1/4 gives q = arccos(1/2)/pi = 1/3, and p = 0.25*q = 1/12.
-_Q_QUARTER = math.acos(0.5) / math.pi
-_P_QUARTER = 0.25 * _Q_QUARTER
-# Where the rate is lr_max/4 (a quarter of the peak, not of the climb).
-_P_QUARTER_OF_MAX = 0.25 * math.acos(1 - 2 * (0.25 - 1 / 25) / (1 - 1 / 25)) / math.pi
+# The 1cycle exercise: where fastai's rate has covered a tenth of its climb from lr_max/25 to lr_max.
+# (1 - cos(pi*q))/2 = 1/10 gives q = arccos(0.8)/pi, and p = 0.25*q. arccos(0.8)/pi is irrational (Niven's
+# theorem), so no step t/n lands on it; the closest for n <= 5000, the explorer's limit, is 231/4511,
+# 6.5e-7 away in relative terms, which the tolerance of 2e-7 refuses (float32 arithmetic stays within 2e-8).
+_Q_TENTH = math.acos(0.8) / math.pi
+_P_TENTH = 0.25 * _Q_TENTH
+# Where the rate is lr_max/10 (a tenth of the peak, not of the climb).
+_P_TENTH_OF_MAX = 0.25 * math.acos(1 - 2 * (0.1 - 1 / 25) / (1 - 1 / 25)) / math.pi
 
 
 @register("ex-ch4-one-cycle-lr")
-def _one_cycle_quarter(answer: Any) -> str:
+def _one_cycle_tenth(answer: Any) -> str:
     value = as_number(answer, "Your position")
+    if math.isnan(value):
+        raise Feedback("Your position is NaN.")
     reject_known_mistakes(value, {
-        0.25 / 4: "That is where a straight ramp would cover a quarter of its climb; cos_anneal does not move "
-                  "along a straight line.",
-        _Q_QUARTER: "That is the warm-up's *own* progress q = p/pct_start; the question asks for the position "
-                    "p = t/n in the whole run.",
+        0.25 / 10: "That is where a straight ramp would cover a tenth of its climb; cos_anneal does not move "
+                   "along a straight line.",
+        _Q_TENTH: "That is the warm-up's *own* progress q = p/pct_start; the question asks for the position "
+                  "p = t/n in the whole run.",
         0.25: "At p = 0.25 the warm-up ends and the rate is lr_max itself, the whole climb.",
-        0.125: "That solves for half of the climb (or half of the warm-up); the question asks where the rate "
-               "has covered a quarter of its climb.",
-        100 * _P_QUARTER: "Give the position as a fraction of the run between 0 and 1, not a percentage.",
-        0.3 * _Q_QUARTER: "That uses PyTorch's default pct_start; the question is about fit_one_cycle's defaults.",
-        _P_QUARTER_OF_MAX: "At that position the rate is lr_max/4, a quarter of the peak; the question asks for "
-                           "a quarter of the climb, which starts at lr_max/25.",
-        0.25 * 2 / 3: "That solves (1 + cos(pi q))/2 = 1/4: check which way the rate runs in cos_anneal as q "
-                      "goes from 0 to 1.",
+        100 * _P_TENTH: "Give the position as a fraction of the run between 0 and 1, not a percentage.",
+        0.3 * _Q_TENTH: "That uses PyTorch's default pct_start; the question is about fit_one_cycle's defaults.",
+        _P_TENTH_OF_MAX: "At that position the rate is lr_max/10, a tenth of the peak; the question asks for "
+                         "a tenth of the climb, which starts at lr_max/25.",
+        0.25 * math.acos(-0.8) / math.pi: "Check which way the rate runs in cos_anneal as its progress goes "
+                                          "from 0 to 1: that position solves the equation for the other "
+                                          "direction.",
+        0.25 * math.acos(0.8): "cos_anneal takes the cosine of π times the progress: solving for the progress "
+                               "divides by π.",
     }, rel=1e-3)
-    _reject_near_miss(value, _P_QUARTER, exact_rel=1e-6, near_rel=0.02,
-                      why="it looks rounded or read off the discrete steps. Solve cos_anneal for the position "
-                          "exactly and pass the float unrounded.")
-    expect_close(answer, _P_QUARTER, "Your position", rel=1e-6,
+    if not 0 <= value <= 1:
+        raise Feedback(f"{value:g} is not a position in the run: give p = t/n, between 0 and 1.")
+    _reject_near_miss(value, _P_TENTH, exact_rel=2e-7, near_rel=0.02,
+                      why="it looks rounded or read off the discrete steps of a run. Solve cos_anneal for the "
+                          "position exactly and pass the float unrounded.")
+    expect_close(answer, _P_TENTH, "Your position", rel=2e-7,
                  hint="Reread cos_anneal and how one_cycle_lrs maps a position p into the warm-up's "
                       "phase, in 'The 1cycle schedule'.")
-    return ("(1 − cos(pi q))/2 = 1/4 means cos(pi q) = 1/2, so q = 1/3 of the warm-up and p = 0.25/3 = 1/12 "
-            "≈ 0.0833, whatever lr_max and div are. The half cosine leaves lr_max/25 slowly: it takes a third "
-            "of the warm-up for the first quarter of its climb, where a straight ramp (p = 0.0625) would take a "
-            "quarter.")
+    return (f"(1 − cos(π q))/2 = 1/10 means cos(π q) = 0.8, so q = arccos(0.8)/π ≈ {_Q_TENTH:.4f} of the warm-up "
+            f"and p = 0.25·q ≈ {_P_TENTH:.5f}, whatever lr_max and div are: about twice as late as a straight ramp "
+            "(p = 0.025). The half cosine leaves lr_max/25 slowly. arccos(0.8)/π is irrational, so no step t/n of "
+            "any run lands exactly there: a step slider can only bracket it.")
 
 
 # P(z <= 0.05) for a standard normal z: every negative pre-activation becomes an exact zero.
@@ -215,25 +321,108 @@ def _near_zero_normal(answer: Any) -> str:
             "negative pre-activation.")
 
 
+# The lr_find exercise: the lowest and highest 'minimum' suggestion a full sweep can give, for any start_lr,
+# end_lr and num_it. Each case is (start_lr, end_lr, num_it); the first uses lr_find's defaults, and num_it
+# is not always a multiple of 10.
+_LR_FIND_CASES = ((1e-7, 10.0, 100), (1e-6, 1.0, 200), (1e-5, 10.0, 55), (1e-4, 3.0, 37), (1e-8, 100.0, 300),
+                  (3e-6, 0.5, 64))
+_LR_FIND_REFUSED = ("fastai.callback.schedule.minimum", "fastai.callback.schedule.LRFinder.__init__",
+                    "fastai.learner.Learner.lr_find", "fastai.callback.schedule.SchedExp",
+                    "fastai.callback.schedule.sched_exp")
+
+
+def _minimum_range_reference(start_lr: float, end_lr: float, num_it: int) -> tuple[float, float]:
+    """fastai's own 'minimum' on a full sweep whose lowest loss sits at the first, then the last point it reads.
+
+    LRFinder sets batch i's rate to SchedExp(start_lr, end_lr)(i/num_it) and stops after num_it batches;
+    lr_find hands the suggestion functions the recorded points [num_it//10:-5], as float32 tensors.
+    """
+    import torch
+    from fastai.callback.schedule import SchedExp, minimum
+
+    sched = SchedExp(start_lr, end_lr)
+    lrs = torch.tensor([sched(i / num_it) for i in range(num_it)])
+    window = slice(num_it // 10, -5)
+    out = []
+    for index in (range(num_it)[window][0], range(num_it)[window][-1]):
+        losses = torch.ones(num_it)
+        losses[index] = 0.0
+        out.append(float(minimum(lrs[window], losses[window], num_it)[0]))
+    return out[0], out[1]
+
+
+def _sweep_rate(start_lr: float, end_lr: float, position: float) -> float:
+    return start_lr * (end_lr / start_lr) ** position
+
+
+def _minimum_range_variants(start_lr: float, end_lr: float, num_it: int) -> list[tuple[tuple[float, float], str]]:
+    """Typical wrong (lowest, highest) pairs, each with its hint."""
+    first, last = num_it // 10, num_it - 6
+
+    def rate(i: float, steps: int = num_it) -> float:
+        return _sweep_rate(start_lr, end_lr, i / steps)
+
+    window = ("Not every recorded point reaches fastai's suggestion functions: reread which points lr_find "
+              "leaves out (top of 'The learning-rate finder'), and think about how many points a sweep that runs "
+              "to the end records.")
+    return [
+        ((rate(first, num_it - 1) / 10, rate(last, num_it - 1) / 10),
+         "Your rates put end_lr at the sweep's last batch. Reread the rate of batch i at the top of 'The "
+         "learning-rate finder': which position does batch i sit at?"),
+        ((rate(first), rate(last)), "Those are rates at the lowest loss; reread what 'minimum' does with it."),
+        ((rate(0) / 10, rate(num_it - 1) / 10), window),
+        ((rate(first) / 10, rate(num_it - 1) / 10), window),
+        ((rate(0) / 10, rate(last) / 10), window),
+        ((rate(first) / 10, rate(last + 1) / 10), window),
+        ((rate(first + 1) / 10, rate(last) / 10), window),
+        ((rate(last) / 10, rate(first) / 10), "Return the pair in the order (lowest, highest)."),
+    ]
+
+
+def _pair_of_rates(got: Any, where: str) -> tuple[float, float]:
+    if isinstance(got, (str, bytes)) or not hasattr(got, "__len__") or not hasattr(got, "__getitem__"):
+        raise Feedback(f"{where} your function returns {type(got).__name__}; return a pair of rates (lowest, "
+                       "highest).")
+    if len(got) != 2:
+        raise Feedback(f"{where} your function returns {len(got)} values; return a pair of rates (lowest, "
+                       "highest).")
+    return (as_number(got[0], f"{where} your lowest suggestion"), as_number(got[1], f"{where} your highest "
+                                                                                      "suggestion"))
+
+
 @register("ex-ch4-minimum-suggestion")
-def _minimum_batches_back(answer: Any) -> str:
-    value = as_number(answer, "Your number of batches")
-    if math.isclose(value, 10, rel_tol=1e-9):
-        raise Feedback("Dividing the rate by 10 is not going back 10 batches: the rate grows by a constant "
-                       "*factor* per batch, and that factor is not 10.")
-    if math.isclose(value, 10 ** 0.08, rel_tol=1e-3):
-        raise Feedback("That is the factor by which the rate grows per batch, not a number of batches.")
-    if math.isclose(value, 99 / 8, rel_tol=1e-6):
-        raise Feedback("That spreads the sweep over 99 intervals; fastai's batch i sits at position "
-                       "i/num_it = i/100.")
-    if math.isclose(value, 0.08, rel_tol=1e-6):
-        raise Feedback("0.08 is how many decades the rate climbs per batch, not a number of batches.")
-    if math.isclose(value, 100 / 7, rel_tol=1e-3):
-        raise Feedback("Count again how many factors of 10 lie between the sweep's start, 1e-7, and its "
-                       "end, 10.")
-    expect_close(answer, 12.5, "Your number of batches", rel=1e-6,
-                 hint="Reread the rate formula at the top of 'The learning-rate finder': the answer "
-                      "follows from it alone, with no data from the run.")
-    return ("eight decades in 100 batches: a factor 10 every 12.5 batches, so the 'minimum' suggestion "
-            "is the rate lr_find used 12.5 batches before the lowest loss; on this page's curve that rate lies "
-            "back on the descending part (asserted in the chapter), but nothing guarantees it on every curve.")
+def _minimum_range(answer: Any) -> str:
+    expect_callable(answer)
+    for start_lr, end_lr, num_it in _LR_FIND_CASES:
+        expected = _minimum_range_reference(start_lr, end_lr, num_it)  # before anything is refused
+        where = f"For start_lr={start_lr:g}, end_lr={end_lr:g}, num_it={num_it},"
+        with forbidden(_LR_FIND_REFUSED, "work the rates out from how lr_find sets them.",
+                       getattr(answer, "__globals__", None)):
+            try:
+                got = answer(start_lr, end_lr, num_it)
+            except TypeError as e:
+                raise Feedback(f"Calling your function with ({start_lr:g}, {end_lr:g}, {num_it}) raised "
+                               f"TypeError: {e}. It takes start_lr, end_lr and num_it, in that order.") from None
+        low, high = _pair_of_rates(got, where)
+        if any(math.isnan(v) for v in (low, high)):
+            raise Feedback(f"{where} your function returns NaN.")
+
+        def close(a: float, b: float) -> bool:
+            return math.isclose(a, b, rel_tol=1e-6)
+
+        if close(low, expected[0]) and close(high, expected[1]):
+            continue
+        for (wrong_low, wrong_high), hint in _minimum_range_variants(start_lr, end_lr, num_it):
+            if close(low, wrong_low) and close(high, wrong_high):
+                raise Feedback(f"{where} {hint}")
+        right = [name for name, ok in (("lowest", close(low, expected[0])), ("highest", close(high, expected[1])))
+                 if ok]
+        which = f"your {right[0]} suggestion is right, the other is not" if right else "neither end is right"
+        raise Feedback(f"{where} {which}. Reread 'The learning-rate finder': the rate of batch i, which recorded "
+                       "points the suggestions read, and what 'minimum' does with the lowest loss.")
+    low, high = _minimum_range_reference(1e-7, 10.0, 100)
+    return (f"your range matches fastai's own 'minimum' on {len(_LR_FIND_CASES)} sweeps. A full sweep records "
+            "num_it points, batch i at rate start_lr·(end_lr/start_lr)^(i/num_it); the suggestions read points "
+            "num_it//10 to num_it − 6, so 'minimum' lies between a tenth of the rates of those two batches. With "
+            f"the defaults that is {low:.2g} to {high:.2g}: the low end lies below start_lr, a rate the sweep "
+            "never tried, and the high end is a tenth of a rate from near the sweep's end.")
