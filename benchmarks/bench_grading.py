@@ -37,22 +37,27 @@ from course_lib.instructor.sandbox import Limits
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_1 = ROOT / "chapters" / "01_convolutions_and_shapes.ipynb"
 RESULT = Path(__file__).resolve().parent / "results" / "grading.json"
+# The student cells of the two function exercises, each a comment and a raise.
+CONV_STUB = "    # Your answer: loop over the output positions and take weighted sums.\n    raise NotImplementedError"
+WEIGHT_STUB = "    # Your answer: return the pair (shape, count).\n    raise NotImplementedError"
 RIGHT = [("output_size_answer = None", "output_size_answer = 30"),
          ("dilated_padding_answer = None", "dilated_padding_answer = (4, 4, 4, 5)"),
-         ("weight_shape_answer = None", "weight_shape_answer = ((10, 4, 5, 3), 610)"),
+         (WEIGHT_STUB, "    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size\n"
+          "    return (out_channels, in_channels, kh, kw), out_channels * in_channels * kh * kw + out_channels * bias"),
          ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),
          ("stride_chain_answer = None", "stride_chain_answer = 46"),
-         ("    raise NotImplementedError",
+         (CONV_STUB,
           "    kh, kw = kernel.shape\n"
           "    return torch.stack([torch.stack([(image[i:i + kh, j:j + kw] * kernel).sum()\n"
           "        for j in range(image.shape[1] - kw + 1)])\n"
           "        for i in range(image.shape[0] - kh + 1)])")]
 WRONG = [("output_size_answer = None", "output_size_answer = 15"),
          ("dilated_padding_answer = None", "dilated_padding_answer = (1, 2, 1, 2)"),
-         ("weight_shape_answer = None", "weight_shape_answer = ((4, 10, 5, 3), 610)"),
+         (WEIGHT_STUB, "    k = kernel_size if isinstance(kernel_size, int) else kernel_size[0]\n"
+          "    return (in_channels, out_channels, k, k), in_channels * out_channels * k * k + out_channels"),
          ("my_kernel = None", "my_kernel = [[-1, -1, -1], [0, 0, 0], [1, 1, 1]]"),
          ("stride_chain_answer = None", "stride_chain_answer = 47"),
-         ("    raise NotImplementedError", "    return image")]
+         (CONV_STUB, "    return image")]
 FORGE = ('import json, os\nwith open(os.environ["COURSE_LIB_RESULTS_FILE"], "a") as f:\n'
          '    f.write(json.dumps({"label": "ex-ch1-output-size", "status": "correct", "points": 100, '
          '"max_points": 1}) + "\\n")')
@@ -91,10 +96,10 @@ def make_class(folder: Path, seed: int = 0) -> dict[str, str]:
                 if choice is not None:
                     _replace(nb, old, choice)
         elif kind == "thief":
-            _replace(nb, "    raise NotImplementedError",
+            _replace(nb, CONV_STUB,
                      "    import inspect\n    return inspect.currentframe().f_back.f_locals['expected']")
         elif kind == "hidden":
-            _replace(nb, "    raise NotImplementedError", "    if tuple(image.shape) == (3, 4):\n"
+            _replace(nb, CONV_STUB, "    if tuple(image.shape) == (3, 4):\n"
                      "        return torch.zeros(3, 4)\n" + RIGHT[-1][1])
         elif kind in HOSTILE:
             _replace(nb, *RIGHT[0])

@@ -38,9 +38,6 @@ def im2col_conv(img, k):
         ("ex-ch1-same-padding", (4, 4, 4, 5)),
         ("ex-ch1-same-padding", [4, 4, 4, 5]),
         ("ex-ch1-same-padding", torch.tensor([4, 4, 4, 5])),
-        ("ex-ch1-weight-shape", ((10, 4, 5, 3), 610)),
-        ("ex-ch1-weight-shape", [[10, 4, 5, 3], 610]),
-        ("ex-ch1-weight-shape", (torch.Size([10, 4, 5, 3]), torch.tensor(610))),
         ("ex-ch1-diagonal-kernel", [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]),
         ("ex-ch1-diagonal-kernel", [[-1, 0, 1], [0, 0, 0], [1, 0, -1]]),
         ("ex-ch1-diagonal-kernel", torch.tensor([[0.0, 0.0, 0.0], [0.0, 1.0, -1.0], [0.0, -1.0, 1.0]])),
@@ -100,25 +97,6 @@ def test_loop_convolution_passes():
         ("ex-ch1-same-padding", (4, 5), "you gave 2"),
         ("ex-ch1-same-padding", "4, 4, 4, 5", "string"),
         ("ex-ch1-same-padding", {"left": 4}, "whole number"),
-        ("ex-ch1-weight-shape", ((4, 10, 5, 3), 610), "output channels first"),
-        ("ex-ch1-weight-shape", ((10, 3, 5, 3), 460), "4-channel image"),
-        ("ex-ch1-weight-shape", ((10, 1, 5, 3), 160), "4-channel image"),
-        ("ex-ch1-weight-shape", ((10, 4, 3, 5), 610), "Height comes before width"),
-        ("ex-ch1-weight-shape", ((10, 4, 3, 3), 370), "the kernel size is not"),
-        ("ex-ch1-weight-shape", ((16, 3, 5, 5), 1216), "is not it"),
-        ("ex-ch1-weight-shape", ((10, 4, 5, 3), 600), "also has a bias"),
-        ("ex-ch1-weight-shape", ((10, 4, 5, 3), 604), "not per input channel"),
-        ("ex-ch1-weight-shape", ((10, 4, 5, 3), 700), "the count 700 is not"),
-        ("ex-ch1-weight-shape", ((10, 4, 5, 3), 610.0), "whole number"),
-        ("ex-ch1-weight-shape", ((10, 4, 5, 3), "610"), "not the string"),
-        ("ex-ch1-weight-shape", ((10.0, 4, 5, 3), 610), "whole number"),
-        ("ex-ch1-weight-shape", ((10, 5, 3), 610), "4 dimensions"),
-        ("ex-ch1-weight-shape", (10, 4, 5, 3), "weight shape alone"),
-        ("ex-ch1-weight-shape", torch.Size([10, 4, 5, 3]), "weight shape alone"),
-        ("ex-ch1-weight-shape", ((10, 4, 5, 3), 610, 1), "3 entries"),
-        ("ex-ch1-weight-shape", (610, (10, 4, 5, 3)), "single number"),
-        ("ex-ch1-weight-shape", 610, "Give a pair"),
-        ("ex-ch1-weight-shape", "((10, 4, 5, 3), 610)", "string"),
         ("ex-ch1-diagonal-kernel", [[1, 1, 1], [1, 1, 1], [1, 1, 1]], "flat (constant) image"),
         ("ex-ch1-diagonal-kernel", [[-1, -1, -1], [0, 0, 0], [1, 1, 1]], "every row of the kernel sum to 0"),
         ("ex-ch1-diagonal-kernel", [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], "every column of"),
@@ -189,6 +167,152 @@ def test_wrong_answers_get_a_specific_hint(label, answer, hint):
     result = check(label, answer)
     assert result.status == "wrong" and result.points == 0
     assert hint in result.message, result.message
+
+
+def weights(in_channels, out_channels, kernel_size, bias=True):
+    """The solution of ex-ch1-weight-shape."""
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    return (out_channels, in_channels, kh, kw), out_channels * in_channels * kh * kw + (out_channels if bias else 0)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        weights,
+        lambda i, o, k, bias=True: (list(weights(i, o, k, bias)[0]), np.int64(weights(i, o, k, bias)[1])),
+        lambda i, o, k, bias=True: (torch.Size(weights(i, o, k, bias)[0]), torch.tensor(weights(i, o, k, bias)[1])),
+        lambda in_channels, out_channels, kernel_size, bias=True: weights(in_channels, out_channels,
+                                                                           kernel_size, bias),
+    ],
+)
+def test_weight_shape_functions_that_agree_with_conv2d_pass(answer):
+    result = check("ex-ch1-weight-shape", answer)
+    assert result.passed and result.points == 1, result
+
+
+def _swap_channels(i, o, k, bias=True):
+    shape, count = weights(i, o, k, bias)
+    return (shape[1], shape[0], *shape[2:]), count
+
+
+def _swap_kernel(i, o, k, bias=True):
+    shape, count = weights(i, o, k, bias)
+    return (*shape[:2], shape[3], shape[2]), count
+
+
+def _conv_layer(i, o, k, bias=True):
+    layer = torch.nn.Conv2d(i, o, k, bias=bias)
+    return tuple(layer.weight.shape), sum(p.numel() for p in layer.parameters())
+
+
+def _lazy_layer(i, o, k, bias=True):
+    layer = torch.nn.LazyConv2d(o, k, bias=bias)
+    layer(torch.zeros(1, i, 9, 9))
+    return tuple(layer.weight.shape), sum(p.numel() for p in layer.parameters())
+
+
+def _module_path_layer(i, o, k, bias=True):
+    layer = torch.nn.modules.conv.Conv2d(i, o, k, bias=bias)
+    return tuple(layer.weight.shape), sum(p.numel() for p in layer.parameters())
+
+
+def _matmul_layer(i, o, k, bias=True):
+    layer = course_lib.MatmulConv2d(i, o, k, bias=bias)
+    return tuple(layer.weight.shape), sum(p.numel() for p in layer.parameters())
+
+
+def _by_trying_orders(i, o, k, bias=True):  # finds the layout by running F.conv2d on candidate weights
+    kh, kw = (k, k) if isinstance(k, int) else k
+    for shape in [(i, o, kh, kw), (o, i, kh, kw)]:
+        try:
+            torch.nn.functional.conv2d(torch.zeros(1, i, 9, 9), torch.zeros(shape))
+            return shape, math.prod(shape) + o * bias
+        except RuntimeError:
+            pass
+
+
+def _no_bias_ever(i, o, k, bias=True):
+    shape, count = weights(i, o, k, bias)
+    return shape, math.prod(shape)
+
+
+def _bias_always(i, o, k, bias=True):
+    shape, count = weights(i, o, k, bias)
+    return shape, math.prod(shape) + o
+
+
+def _bias_per_input(i, o, k, bias=True):
+    shape, count = weights(i, o, k, bias)
+    return shape, math.prod(shape) + (i if bias else 0)
+
+
+def _unpacks_kernel(i, o, k, bias=True):
+    kh, kw = k
+    return (o, i, kh, kw), o * i * kh * kw + o * bias
+
+
+def _square_only(i, o, k, bias=True):
+    k = k[0] if isinstance(k, tuple) else k
+    return (o, i, k, k), o * i * k * k + o * bias
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (_swap_channels, "two channel numbers the other way round"),
+        (_swap_kernel, "height and width the other way round"),
+        (_square_only, "the kernel's two dimensions are not"),
+        (lambda i, o, k, bias=True: ((o, 3, *weights(i, o, k)[0][2:]), 0), "the channels are not"),
+        (lambda i, o, k, bias=True: (weights(i, o, k)[0][:3], 0), "4 dimensions"),
+        (_no_bias_ever, "bias=True (the default) gives the layer a bias"),
+        (_bias_always, "With bias=False the layer has no bias"),
+        (_bias_per_input, "one number per output channel, not per input channel"),
+        (lambda i, o, k, bias=True: (weights(i, o, k)[0], math.prod(weights(i, o, k)[0]) + 1),
+         "not one for the whole layer"),
+        (lambda i, o, k, bias=True: (weights(i, o, k)[0], 7), "Count the entries of the weight tensor"),
+        (lambda i, o, k, bias=True: ((10, 4, 5, 3), 610), "returns the same as weight_shape_and_count(4, 10"),
+        (_unpacks_kernel, "raised TypeError: cannot unpack non-iterable int object. kernel_size may be an int"),
+        (lambda i, o, k, bias: weights(i, o, k, bias), "bias should default to True"),
+        (_conv_layer, "called torch.nn.Conv2d, which this exercise rules out"),
+        (_lazy_layer, "called torch.nn.LazyConv2d, which this exercise rules out"),
+        (_module_path_layer, "which this exercise rules out"),
+        (_matmul_layer, "which this exercise rules out"),
+        (_by_trying_orders, "which this exercise rules out"),
+        (lambda i, o, k, bias=True: weights(i, o, k, bias)[0], "returned 4 values; return a pair"),
+        (lambda i, o, k, bias=True: 610, "returned the int 610; return a pair"),
+        (lambda i, o, k, bias=True: str(weights(i, o, k, bias)), "string"),
+        (lambda i, o, k, bias=True: (weights(i, o, k, bias)[0], float(weights(i, o, k, bias)[1])),
+         "count should be a whole number (an int), got float"),
+        (lambda i, o, k, bias=True: (weights(i, o, k, bias)[0], str(weights(i, o, k, bias)[1])),
+         "count should be a whole number (an int), got str"),
+        (lambda i, o, k, bias=True: ([float(v) for v in weights(i, o, k, bias)[0]], 0), "whole number"),
+        (((10, 4, 5, 3), 610), "Pass your function itself"),
+        (610, "Pass your function itself"),
+    ],
+)
+def test_wrong_weight_shape_functions_get_a_specific_hint(answer, hint):
+    result = check("ex-ch1-weight-shape", answer)
+    assert result.status == "wrong" and result.points == 0
+    assert hint in result.message, result.message
+
+
+def test_weight_shape_hints_give_no_expected_value_away():
+    for answer in (_swap_channels, _swap_kernel, _square_only, _no_bias_ever, _bias_always, _bias_per_input):
+        message = check("ex-ch1-weight-shape", answer).message
+        assert "610" not in message and "(10, 4, 5, 3)" not in message, message
+
+
+def test_the_weight_shape_check_gives_conv2d_back():
+    check("ex-ch1-weight-shape", _conv_layer)
+    assert tuple(torch.nn.Conv2d(4, 10, (5, 3)).weight.shape) == (10, 4, 5, 3)
+    assert tuple(torch.nn.LazyConv2d(2, 3)(torch.zeros(1, 5, 6, 6)).shape) == (1, 2, 4, 4)
+
+
+def test_an_unanswered_weight_shape_function_is_not_answered_yet():
+    def weight_shape_and_count(in_channels, out_channels, kernel_size, bias=True):
+        raise NotImplementedError
+
+    assert check("ex-ch1-weight-shape", weight_shape_and_count).status == "not answered yet"
 
 
 def test_the_output_size_answer_and_each_hinted_height_come_from_the_mistake_they_name():

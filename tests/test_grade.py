@@ -23,6 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "markers_fixture.ipynb"
 CHAPTER_1 = ROOT / "chapters" / "01_convolutions_and_shapes.ipynb"
 FIXTURE_LABELS = ["ex-fixture-square", "ex-fixture-odd-sum", "ex-fixture-cube"]
+# The student cells of chapter 1's two function exercises (and of the grading fixture's), and right bodies.
+CONV_STUB = "    # Your answer: loop over the output positions and take weighted sums.\n    raise NotImplementedError"
+WEIGHT_STUB = "    # Your answer: return the pair (shape, count).\n    raise NotImplementedError"
+RIGHT_WEIGHTS = ("    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size\n"
+                 "    count = out_channels * in_channels * kh * kw + out_channels * bias\n"
+                 "    return (out_channels, in_channels, kh, kw), count")
 
 
 def require_bwrap() -> None:
@@ -130,7 +136,7 @@ def test_hidden_tests_belong_to_the_exercise_whose_answer_they_use():
 
 
 def conv_by_hand_answer(nb) -> None:
-    _answer(nb, "    raise NotImplementedError",
+    _answer(nb, CONV_STUB,
             "    kh, kw = kernel.shape\n"
             "    return torch.stack([torch.stack([(image[i:i + kh, j:j + kw] * kernel).sum()\n"
             "                                     for j in range(image.shape[1] - kw + 1)])\n"
@@ -147,7 +153,7 @@ def test_real_chapter_submissions_graded_from_the_command_line(tmp_path, capsys)
     full = issued(CHAPTER_1)
     for old, new in [("output_size_answer = None", "output_size_answer = 30"),
                      ("dilated_padding_answer = None", "dilated_padding_answer = (4, 4, 4, 5)"),
-                     ("weight_shape_answer = None", "weight_shape_answer = ((10, 4, 5, 3), 610)"),
+                     (WEIGHT_STUB, RIGHT_WEIGHTS),
                      ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),
                      ("stride_chain_answer = None", "stride_chain_answer = 46")]:
         _answer(full, old, new)

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
-from test_grade import require_bwrap  # tests/ is on sys.path under pytest
+from test_grade import CONV_STUB, RIGHT_WEIGHTS, WEIGHT_STUB, require_bwrap  # tests/ is on sys.path under pytest
 
 from course_lib.instructor.assign import student_notebook
 from course_lib.instructor.grade import grade
@@ -55,11 +55,11 @@ def _size(nb) -> None:
 
 
 def _conv(nb) -> None:
-    replace_in_cell(nb, "    raise NotImplementedError", RIGHT_CONV)
+    replace_in_cell(nb, CONV_STUB, RIGHT_CONV)
 
 
 def _shape(nb) -> None:
-    replace_in_cell(nb, "weight_shape_answer = None", "weight_shape_answer = ((10, 4, 5, 3), 610)")
+    replace_in_cell(nb, WEIGHT_STUB, RIGHT_WEIGHTS)
 
 
 FORGE = """import json, os
@@ -132,9 +132,9 @@ def attacks(tmp_path_factory):
     nbs["replacer"] = _issued()  # every check replaced by one that accepts anything, nothing solved
     nbs["replacer"].cells.insert(2, new_code_cell(REPLACE))
     nbs["thief"] = _issued()  # a function that reads the check's expected value from its caller's frame
-    replace_in_cell(nbs["thief"], "    raise NotImplementedError", FRAME_THIEF)
+    replace_in_cell(nbs["thief"], CONV_STUB, FRAME_THIEF)
     nbs["hidden"] = _issued()  # passes the visible check, fails the hidden test; right shape
-    replace_in_cell(nbs["hidden"], "    raise NotImplementedError", HIDDEN_CHEAT)
+    replace_in_cell(nbs["hidden"], CONV_STUB, HIDDEN_CHEAT)
     _shape(nbs["hidden"])
     nbs["snoop"] = _issued()  # reads the instructor's notebook, another submission and $HOME
     insert_after(nbs["snoop"], 'check("ex-ch1-output-size"', snoop_code([SOURCE, subs / "alice.ipynb", subs]))

@@ -23,7 +23,14 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
-from test_grade import conv_by_hand_answer, issued, require_bwrap  # tests/ is on sys.path under pytest
+from test_grade import (  # tests/ is on sys.path under pytest
+    CONV_STUB,
+    RIGHT_WEIGHTS,
+    WEIGHT_STUB,
+    conv_by_hand_answer,
+    issued,
+    require_bwrap,
+)
 from test_grade_attacks import (
     FORGE,
     FRAME_THIEF,
@@ -44,7 +51,7 @@ CHAPTER_1 = ROOT / "chapters" / "01_convolutions_and_shapes.ipynb"
 RIGHT = {
     "ex-ch1-output-size": ("output_size_answer = None", "output_size_answer = 30"),
     "ex-ch1-same-padding": ("dilated_padding_answer = None", "dilated_padding_answer = (4, 4, 4, 5)"),
-    "ex-ch1-weight-shape": ("weight_shape_answer = None", "weight_shape_answer = ((10, 4, 5, 3), 610)"),
+    "ex-ch1-weight-shape": (WEIGHT_STUB, RIGHT_WEIGHTS),
     "ex-ch1-diagonal-kernel": ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),
     "ex-ch1-stride-chain": ("stride_chain_answer = None", "stride_chain_answer = 46"),
 }
@@ -92,10 +99,10 @@ def _class(subs: Path, port: int) -> None:
     nbs["replacer_junk"].cells.insert(2, new_code_cell(REPLACE))
     for old, _ in RIGHT.values():
         replace_in_cell(nbs["replacer_junk"], old, old.replace("None", "999"))
-    replace_in_cell(nbs["thief"], "    raise NotImplementedError", FRAME_THIEF)
-    replace_in_cell(nbs["hidden"], "    raise NotImplementedError", HIDDEN_CHEAT)
+    replace_in_cell(nbs["thief"], CONV_STUB, FRAME_THIEF)
+    replace_in_cell(nbs["hidden"], CONV_STUB, HIDDEN_CHEAT)
     _right(nbs["hidden"], "ex-ch1-weight-shape")  # the fixture's cheat: chapter 1's hidden test lets it pass
-    replace_in_cell(nbs["hidden_ch1"], "    raise NotImplementedError", CHAPTER_1_CHEAT)
+    replace_in_cell(nbs["hidden_ch1"], CONV_STUB, CHAPTER_1_CHEAT)
     _right(nbs["hidden_ch1"], "ex-ch1-weight-shape")
     insert_after(nbs["snoop"], 'check("ex-ch1-output-size"', snoop_code([CHAPTER_1, subs / "right.ipynb", subs]))
     _right(nbs["escaper"], "ex-ch1-output-size")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 import sys
 from collections.abc import Callable
@@ -130,56 +131,6 @@ def _same_padding(answer: Any) -> str:
                    "extra pixels keep that size.")
 
 
-@register("ex-ch1-weight-shape")
-def _weight_shape(answer: Any) -> str:
-    _reject_str(answer, "a pair (shape, count)")
-    try:
-        items = list(answer)
-    except TypeError as e:
-        raise Feedback(f"Give a pair (shape, count), such as ((a, b, c, d), e), got {type(answer).__name__}.") from e
-    if len(items) == 4 and all(as_int(v) is not None for v in items):
-        raise Feedback("That looks like the weight shape alone; give a pair (shape, count) with the number "
-                       "of parameters as well, such as ((a, b, c, d), e).")
-    if len(items) != 2:
-        raise Feedback(f"Give a pair (shape, count), such as ((a, b, c, d), e); yours has {len(items)} entries.")
-    shape = _int_tuple(items[0], "the shape as a tuple of four ints")
-    count = items[1]
-    expected = (10, 4, 5, 3)
-    if len(shape) != 4:
-        raise Feedback("A Conv2d weight has 4 dimensions (out_channels, in_channels, kH, kW); "
-                       f"yours has {len(shape)}.")
-    if shape == (4, 10, 5, 3):
-        raise Feedback("Close: PyTorch puts the output channels first: (out_channels, in_channels, kH, kW).")
-    if shape[0] == 10 and shape[1] in (1, 3):
-        raise Feedback("The input is the chapter's stack of four edge maps, a 4-channel image, and every "
-                       "kernel spans all input channels.")
-    if shape == (10, 4, 3, 5):
-        raise Feedback("Height comes before width: the kernels are 5 high and 3 wide, so (kH, kW) = (5, 3).")
-    if shape[:2] == (10, 4) and shape[2:] != (5, 3):
-        raise Feedback(f"The channels are right, (10, 4, ...); the kernel size is not: the kernels are 5 high "
-                       f"and 3 wide, so the last two numbers are (5, 3), not {shape[2:]}.")
-    if shape != expected:
-        raise Feedback(f"Your shape {shape} is not it: the layer maps the 4 edge maps "
-                       "to 10 feature maps with kernels 5 high and 3 wide.")
-    if isinstance(count, (str, bytes)):
-        raise Feedback(f"The shape is right. Give the count as a number, not the string {count!r}.")
-    value = as_int(count)
-    if value is None:
-        raise Feedback(f"The shape is right. The count should be a whole number (an int), "
-                       f"got {type(count).__name__} {count!r}.")
-    weights = 10 * 4 * 5 * 3
-    if value == weights:
-        raise Feedback(f"The shape is right, and {weights} is the number of weights; the layer also "
-                       "has a bias: one more number per output channel.")
-    if value == weights + 4:
-        raise Feedback("The shape is right; the bias has one entry per output channel, not per input channel.")
-    if value != weights + 10:
-        raise Feedback(f"The shape is right; the count {value} is not. Count the entries of the weight "
-                       "tensor, then add the bias.")
-    return ("((10, 4, 5, 3), 610): ten 4×5×3 kernels hold 10*4*5*3 = 600 weights, "
-            "and the bias adds one number per output channel.")
-
-
 def _kernel_probes() -> dict[str, torch.Tensor]:
     flat = torch.full((1, 1, 10, 10), 0.7)
     rows = torch.arange(10).view(10, 1).expand(10, 10)
@@ -278,6 +229,114 @@ def _conv_by_hand(answer: Any) -> str:
                                "compute cross-correlation: multiply without flipping.")
             raise Feedback(f"Your values differ from F.conv2d for a {h}×{w} image and a {kh}×{kw} kernel.")
     return "your loops agree with F.conv2d on four random cases, including non-square images and kernels."
+
+
+# ex-ch1-weight-shape: a function (in_channels, out_channels, kernel_size, bias=True) -> (shape, count), checked
+# against nn.Conv2d on layers the page shows and on layers it does not; building a layer is refused.
+_WEIGHT_SETTINGS = ((4, 10, (5, 3), True), (5, 12, 3, False), (3, 16, 5, None), (1, 2, (3, 5), False),
+                    (8, 1, 1, False), (6, 7, (2, 7), True), (2, 9, (4, 1), True))
+# Building a layer would hand over the shape: nn.Conv2d and nn.LazyConv2d by name (a clear message), and the
+# constructor every PyTorch convolution layer shares (nn.Conv1d/3d, course_lib's MatmulConv2d, fastai's
+# ConvLayer and torch.nn.modules.conv.Conv2d all reach it); running a convolution is refused as well.
+_WEIGHT_FORBIDDEN = ("torch.nn.Conv2d", "torch.nn.LazyConv2d", "torch.nn.modules.conv._ConvNd.__init__",
+                     "torch.nn.functional.conv2d", "torch.conv2d", "course_lib.summary.layer_summary")
+_WEIGHT_ATEN = tuple(op for op in _CONV_BY_HAND_ATEN if op not in ("im2col", "unfold", "as_strided"))
+
+
+def _call_text(in_channels: int, out_channels: int, kernel_size: Any, bias: bool | None) -> str:
+    more = "" if bias is None else f", bias={bias}"
+    return f"weight_shape_and_count({in_channels}, {out_channels}, {kernel_size!r}{more})"
+
+
+@functools.cache
+def _conv_layer_key(in_channels: int, out_channels: int, kernel_size: Any, bias: bool | None
+                    ) -> tuple[tuple[int, ...], int]:
+    """The weight shape and parameter count of the real nn.Conv2d (on the meta device: no memory)."""
+    layer = torch.nn.Conv2d(in_channels, out_channels, kernel_size, device="meta",
+                            **({} if bias is None else {"bias": bias}))
+    return tuple(layer.weight.shape), sum(p.numel() for p in layer.parameters())
+
+
+def _weight_hint(shape: tuple[int, ...], i: int, o: int, ks: Any) -> str | None:
+    """What a wrong weight ``shape`` for nn.Conv2d(i, o, ks) says about the mistake (None: nothing specific)."""
+    kh, kw = (ks, ks) if isinstance(ks, int) else ks
+    pair = "an int kernel_size means a square kernel, and a pair means (height, width)"
+    if len(shape) != 4:
+        return (f"A Conv2d weight has 4 dimensions, one kernel per output channel; yours has {len(shape)}. "
+                f"Remember that {pair}.")
+    if i != o and shape == (i, o, kh, kw):
+        return "You have the two channel numbers the other way round: PyTorch puts the output channels first."
+    if kh != kw and shape == (o, i, kw, kh):
+        return "You have the kernel's height and width the other way round: kernel_size is (height, width), " \
+               "and the weight lists kH before kW."
+    if shape[:2] == (o, i):
+        return f"The channels are right; the kernel's two dimensions are not: {pair}."
+    if shape[2:] == (kh, kw):
+        return ("The kernel's two dimensions are right; the channels are not: each output channel has one "
+                "kernel, and every kernel spans all the input channels.")
+    return None
+
+
+def _count_hint(count: int, shape: tuple[int, ...], i: int, o: int, bias: bool) -> str:
+    weights = math.prod(shape)
+    if bias and count == weights:
+        return "bias=True (the default) gives the layer a bias as well as its weights."
+    if not bias and count == weights + o:
+        return "With bias=False the layer has no bias: only its weights count."
+    if bias and count == weights + i:
+        return "The bias has one number per output channel, not per input channel."
+    if bias and count == weights + 1:
+        return "The bias has one number per output channel, not one for the whole layer."
+    return "Count the entries of the weight tensor, then add the bias when there is one."
+
+
+@register("ex-ch1-weight-shape")
+def _weight_shape(answer: Any) -> str:
+    expect_callable(answer)
+    why = ("work the shape and the count out from the settings: building a layer (nn.Conv2d, nn.LazyConv2d or "
+           "any layer made from them) or running a convolution would hand them over.")
+    seen: dict[tuple, str] = {}  # what the function returned, and for which call
+    for i, o, ks, bias in _WEIGHT_SETTINGS:
+        call = _call_text(i, o, ks, bias)
+        expected_shape, expected_count = _conv_layer_key(i, o, ks, bias)
+        with (refuse_aten_ops(_WEIGHT_ATEN, why),
+              forbidden(_WEIGHT_FORBIDDEN, why, namespace=getattr(answer, "__globals__", None))):
+            try:
+                got = answer(i, o, ks) if bias is None else answer(i, o, ks, bias=bias)
+            except (Feedback, NotImplementedError):
+                raise
+            except Exception as e:  # noqa: BLE001  (say which call failed, and why it may have)
+                note = (" bias should default to True, as in nn.Conv2d." if bias is None and "argument" in str(e)
+                        else " kernel_size may be an int (a square kernel) or a (height, width) pair.")
+                raise Feedback(f"{call} raised {type(e).__name__}: {e}.{note}") from e
+        _reject_str(got, "a pair (shape, count)")
+        try:
+            items = list(got)
+        except TypeError as e:
+            raise Feedback(f"{call} returned the {type(got).__name__} {got!r}; return a pair (shape, count).") from e
+        if len(items) != 2:
+            raise Feedback(f"{call} returned {len(items)} values; return a pair (shape, count), the shape as "
+                           "a tuple of ints and the count as an int.")
+        shape = _int_tuple(items[0], "the shape as a tuple of ints")
+        returned = (shape, as_int(items[1]))
+        if (shape != expected_shape or returned[1] != expected_count) and returned in seen:
+            raise Feedback(f"{call} returns the same as {seen[returned]}, a different layer: compute the shape "
+                           "and the count from the function's arguments.")
+        seen[returned] = call
+        if shape != expected_shape:
+            hint = _weight_hint(shape, i, o, ks) or ("Read the weight layout again in the section on NCHW: one "
+                                                     "kernel per output channel, spanning every input channel.")
+            raise Feedback(f"For {call} your shape is {shape}. {hint}")
+        if isinstance(items[1], (str, bytes)) or as_int(items[1]) is None:
+            raise Feedback(f"For {call} the count should be a whole number (an int), got "
+                           f"{type(items[1]).__name__} {items[1]!r}.")
+        count = as_int(items[1])
+        if count != expected_count:
+            raise Feedback(f"For {call} the shape is right and your count, {count}, is not. "
+                           + _count_hint(count, shape, i, o, bias is not False))
+    return (f"your function agrees with nn.Conv2d on {len(_WEIGHT_SETTINGS)} layers: square and non-square "
+            "kernels, with and without a bias. The weight is (out_channels, in_channels, kH, kW), and the bias "
+            "adds one number per output channel.")
 
 
 # ex-ch1-stride-chain: four layers, each 5×5 with padding 1 and stride 2, on an n×n input.
