@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib import check
+from course_lib import BatchNorm2dScratch, check
 from course_lib.checks.core import Feedback, as_number
 
 
@@ -22,6 +22,37 @@ def _layer_norm(x, eps):
     return (x - x.mean(dims, keepdim=True)) / (x.var(dims, keepdim=True, unbiased=False) + eps).sqrt()
 
 
+def _steps_to_exceed_with(unbiased=True, swap=False, start=1.0, offset=0):
+    def fn(x, limit, momentum):
+        target, m = float(x.var(unbiased=unbiased)), (1 - momentum if swap else momentum)
+        running, steps = start, 0
+        while running <= limit:
+            running, steps = (1 - m) * running + m * target, steps + 1
+        return steps + offset
+    return fn
+
+
+_steps_to_exceed = _steps_to_exceed_with()
+
+
+def _steps_with_a_real_layer(make):
+    def fn(x, limit, momentum):
+        bn, steps = make(1, momentum=momentum), 0
+        while float(bn.running_var) <= limit:
+            bn(x)
+            steps += 1
+        return steps
+    return fn
+
+
+def _steps_with_f_batch_norm(x, limit, momentum):
+    mean, var, steps = torch.zeros(1), torch.ones(1), 0
+    while float(var) <= limit:
+        F.batch_norm(x, mean, var, training=True, momentum=momentum)
+        steps += 1
+    return steps
+
+
 def _norm_over(dims, unbiased=False):
     def fn(x, eps):
         var = x.var(dims, keepdim=True, unbiased=unbiased)
@@ -32,7 +63,8 @@ def _norm_over(dims, unbiased=False):
 @pytest.mark.parametrize(("label", "answer"), [
     ("ex-ch5-bn-params", 260),
     ("ex-ch5-bn-params", torch.tensor(260)),
-    ("ex-ch5-running-var", 16),
+    ("ex-ch5-running-var", _steps_to_exceed),
+    ("ex-ch5-running-var", lambda x, limit, momentum: torch.tensor(_steps_to_exceed(x, limit, momentum))),
     ("ex-ch5-noise-factor", 1568),
     ("ex-ch5-noise-factor", 1568.0),
     ("ex-ch5-layer-norm", _layer_norm),
@@ -52,13 +84,24 @@ def test_right_answers_pass(label, answer):
     ("ex-ch5-bn-params", 260.9, "whole number"),
     ("ex-ch5-bn-params", 260.0, "use int(...) or //"),
     ("ex-ch5-bn-params", "260", "whole number"),
-    ("ex-ch5-running-var", 27, "biased variance 5.25"),
-    ("ex-ch5-running-var", 15, "Print the running variance after as many steps as you gave"),
-    ("ex-ch5-running-var", 1, "10% of the way"),
-    ("ex-ch5-running-var", 20, "step by step"),
-    ("ex-ch5-running-var", 1.5, "whole number of steps"),
-    ("ex-ch5-running-var", 16.0, "whole number (an int)"),
-    ("ex-ch5-running-var", "16", "whole number of steps"),
+    ("ex-ch5-bn-params", 250, "differ in more than their BatchNorm layers"),
+    ("ex-ch5-running-var", _steps_to_exceed_with(unbiased=False), "moves towards the biased variance"),
+    ("ex-ch5-running-var", _steps_to_exceed_with(swap=True), "weight of the new batch's value"),
+    ("ex-ch5-running-var", _steps_to_exceed_with(start=0.0), "starts at 1"),
+    ("ex-ch5-running-var", _steps_to_exceed_with(offset=-1), "Look at where your count starts"),
+    ("ex-ch5-running-var", _steps_to_exceed_with(offset=1), "Look at where your count starts"),
+    ("ex-ch5-running-var", lambda x, limit, momentum: _steps_to_exceed(x, limit, 0.1), "use the arguments"),
+    ("ex-ch5-running-var", lambda x, limit, momentum: 16, "use the arguments"),  # the question's count only
+    ("ex-ch5-running-var", lambda x, limit, momentum: 7, "Reread how the running estimates move"),
+    ("ex-ch5-running-var", lambda x, limit, momentum: float(_steps_to_exceed(x, limit, momentum)),
+     "use int(...)"),
+    ("ex-ch5-running-var", lambda x, limit, momentum: 16.5, "whole number of steps"),
+    ("ex-ch5-running-var", lambda x, limit, momentum: "16", "whole number of steps"),
+    ("ex-ch5-running-var", 16, "Pass your function itself"),
+    ("ex-ch5-running-var", _steps_with_a_real_layer(torch.nn.BatchNorm2d), "BatchNorm2d.forward"),
+    ("ex-ch5-running-var", _steps_with_a_real_layer(lambda c, momentum: BatchNorm2dScratch(c, momentum=momentum)),
+     "count the steps from the update formula"),
+    ("ex-ch5-running-var", _steps_with_f_batch_norm, "count the steps from the update formula"),
     ("ex-ch5-noise-factor", 32, "2×2 positions"),
     ("ex-ch5-noise-factor", 224, "sqrt(49) = 7 times larger"),
     ("ex-ch5-noise-factor", 6272, "asks for a batch size"),
@@ -100,9 +143,22 @@ def test_common_mistakes_get_specific_hints(label, answer, hint):
     assert not result.passed and hint in result.message, result.message
 
 
-def test_running_var_hint_for_one_step_short_does_not_give_the_count_away():
-    message = check("ex-ch5-running-var", 15).message
-    assert "one more" not in message and "16" not in message, message
+def test_running_var_hints_for_off_by_one_do_not_give_the_count_away():
+    for offset in (-1, 1):
+        message = check("ex-ch5-running-var", _steps_to_exceed_with(offset=offset)).message
+        assert "one more" not in message and "one fewer" not in message and "16" not in message, message
+
+
+def test_running_var_check_does_not_change_the_callers_batch():
+    seen = []
+
+    def keeps(x, limit, momentum):
+        seen.append(x)
+        x.mul_(0)  # a function that spoils its argument gets the next setting fresh all the same
+        return 1
+    check("ex-ch5-running-var", keeps)
+    from course_lib.checks.ch05 import running_var_cases
+    assert float(running_var_cases()[0][0].sum()) == 28.0 and len(seen) == len(running_var_cases())
 
 
 def test_layer_norm_check_restores_the_functions_it_refuses():

@@ -28,6 +28,9 @@ from .core import (
 def _bn_params(answer: Any) -> str:
     from ..models import simple_cnn
 
+    def n_params(model: torch.nn.Module) -> int:
+        return sum(p.numel() for p in model.parameters())
+
     expected = sum(p.numel() for m in simple_cnn(bn=True).modules() if isinstance(m, torch.nn.BatchNorm2d)
                    for p in m.parameters())
     if isinstance(answer, float) and answer.is_integer():
@@ -42,44 +45,95 @@ def _bn_params(answer: Any) -> str:
                       "forward pass, not parameters that the optimizer trains.",
         10: "10 is the number of parameter tensors (a weight and a bias in each of the five "
             "BatchNorm layers); count the numbers inside them.",
+        n_params(simple_cnn(bn=True)) - n_params(simple_cnn()): "That is the difference between the totals of "
+            "simple_cnn(bn=True) and simple_cnn(), but the two models differ in more than their BatchNorm "
+            "layers: count the parameters of the BatchNorm layers alone.",
     })
     expect_int(value, expected, "Your count", "Reread 'Batch normalization from scratch' for what a "
                "BatchNorm layer learns per channel, then print simple_cnn(bn=True) to see its layers.")
     return f"2 × (8 + 16 + 32 + 64 + 10) = {expected}: a weight and a bias per channel."
 
 
-def _steps_above(limit: float, variance: float, momentum: float = 0.1) -> int:
-    """Training steps, from a running variance of 1, until it first exceeds ``limit``."""
-    running, steps = 1.0, 0
+def _steps_above(limit: float, variance: float, momentum: float = 0.1, start: float = 1.0) -> int:
+    """Training steps, from a running variance of ``start``, until it first exceeds ``limit``."""
+    running, steps = start, 0
     while running <= limit:
         running, steps = (1 - momentum) * running + momentum * variance, steps + 1
     return steps
 
 
+def running_var_cases() -> list[tuple[torch.Tensor, float, float]]:
+    """The (x, limit, momentum) settings that ex-ch5-running-var runs the student's function on.
+
+    The first is the exercise's own; every limit lies above 1 and below the batch's *biased*
+    variance, so a function that moves towards the biased one stops too (with another count), and
+    no step lands within 1e-3 of its limit, so float32 and float64 arithmetic count alike.
+    """
+    return [
+        (torch.arange(8.0).view(2, 1, 2, 2), 5.0, 0.1),
+        (torch.arange(12.0).view(3, 1, 2, 2) * 0.5, 2.5, 0.2),
+        (torch.tensor([0.0, 2.0, 4.0, 10.0]).view(4, 1, 1, 1), 12.0, 0.3),
+        (torch.linspace(-3, 3, 9).view(1, 1, 3, 3), 3.0, 0.05),
+        (torch.tensor([1.0, 5.0, 2.0, 8.0, 3.0, 9.0]).view(2, 1, 1, 3), 7.0, 0.1),
+    ]
+
+
 @register("ex-ch5-running-var")
-def _running_var(answer: Any) -> str:
-    x = torch.arange(8.0)
-    unbiased, biased = float(x.var(unbiased=True)), float(x.var(unbiased=False))  # 6 and 5.25
-    expected = _steps_above(5.0, unbiased)
-    if isinstance(answer, float) and answer.is_integer():
-        raise Feedback(f"You gave the float {answer!r}; a number of steps is a whole number (an int).")
-    value = as_int(answer)
-    if value is None:
-        raise Feedback(f"Give a whole number of steps (an int), got {type(answer).__name__} {answer!r:.40}.")
-    reject_known_mistakes(value, {
-        _steps_above(5.0, biased): "With the biased variance 5.25 the estimate would creep towards 5.25 and "
-                                   f"take {value} steps. The running estimate stores the unbiased variance, "
-                                   "divided by n - 1.",
-        expected - 1: "Print the running variance after as many steps as you gave: is it above 5 yet? "
-                      "If not, look at how you counted the steps (where a loop index starts, or which way "
-                      "you rounded).",
-        1: "One step moves the estimate only 10% of the way (momentum 0.1) from 1 towards the "
-           "batch's variance.",
-    })
-    expect_int(value, expected, "Your number of steps", "Reread how the running estimates move "
-               "(momentum) and which variance they store, then follow the value step by step.")
-    return (f"{expected}: the estimate after k steps is 6 - 5 × 0.9^k, which first exceeds 5 at k = "
-            f"{expected}; it tends to the unbiased variance 6, not the biased 5.25.")
+def _running_var(fn: Any) -> str:
+    expect_callable(fn)
+    cases = running_var_cases()
+    got = []
+    with _no_normalization_layers("count the steps from the update formula (a batch norm layer stepped "
+                                  "in a loop would count them for you)."), \
+            forbidden(("torch.nn.functional.batch_norm", "torch.batch_norm", "torch.native_batch_norm",
+                       "course_lib.batchnorm.BatchNorm2dScratch.forward"),
+                      "count the steps from the update formula (a batch norm layer stepped in a loop would "
+                      "count them for you)."):
+        for x, limit, momentum in cases:
+            answer = fn(x.clone(), limit, momentum)
+            if isinstance(answer, float) and answer.is_integer():
+                raise Feedback(f"Your function returned the float {answer!r}; a number of steps is a whole "
+                               "number (an int): use int(...) or count with an int.")
+            value = as_int(answer)
+            if value is None:
+                raise Feedback("Return a whole number of steps (an int), got "
+                               f"{type(answer).__name__} {answer!r:.40}.")
+            got.append(value)
+
+    def counts(which: str = "unbiased", start: float = 1.0, swap: bool = False) -> list[int]:
+        return [_steps_above(limit, float(x.var(unbiased=which == "unbiased")),
+                             1 - momentum if swap else momentum, start) for x, limit, momentum in cases]
+
+    expected = counts()
+    if got == expected:
+        return (f"{expected[0]} steps for the question's batch: the estimate after k steps is "
+                "v - (v - 1)(1 - momentum)^k, which tends to the unbiased variance v of the batch (6 "
+                "there, not the biased 5.25).")
+
+    def setting(i: int) -> str:
+        x, limit, momentum = cases[i]
+        return f"x of shape {tuple(x.shape)}, limit {limit:g}, momentum {momentum:g}"
+
+    if got == counts("biased"):
+        raise Feedback("Your counts are those of a running variance that moves towards the biased variance "
+                       "(divided by n). The running estimate stores the unbiased one, divided by n - 1.")
+    if got == counts(swap=True):
+        raise Feedback("Your running variance moves most of the way in a single step: in PyTorch's update "
+                       "the momentum is the weight of the new batch's value, and 1 - momentum that of the "
+                       "old estimate.")
+    if got == counts(start=0.0):
+        raise Feedback("A fresh BatchNorm layer's running variance starts at 1 (and its running mean at 0).")
+    if all(g - e == got[0] - expected[0] != 0 for g, e in zip(got, expected, strict=True)):
+        raise Feedback("Follow the running variance step by step for one of the settings: after the number "
+                       "of steps your function returns, is it above the limit yet, and was it still at or "
+                       "below the limit the step before? Look at where your count starts and when it stops "
+                       "(or which way you rounded).")
+    wrong = next(i for i, (g, e) in enumerate(zip(got, expected, strict=True)) if g != e)
+    if wrong > 0:
+        raise Feedback(f"Right for the question's batch, but not for {setting(wrong)}: use the arguments "
+                       "x, limit and momentum rather than the question's values.")
+    raise Feedback(f"Not right for {setting(0)}. Reread how the running estimates move (momentum) and "
+                   "which variance they store, then follow the value step by step.")
 
 
 # A normalization layer's own operator or Python implementation: batch_norm, native_layer_norm,
