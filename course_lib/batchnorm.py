@@ -75,8 +75,9 @@ class BatchNorm2dScratch(nn.Module):
         if self.training:
             n = x.shape[0] * x.shape[2] * x.shape[3]
             if n < 2:
-                raise ValueError("x must hold more than 1 value per channel in training "
-                                 f"mode (N*H*W > 1), got shape {tuple(x.shape)}")
+                raise ValueError("x must hold more than 1 value per channel in training mode (N*H*W > 1: "
+                                 "the unbiased variance kept for the running estimate divides by "
+                                 f"N*H*W - 1), got shape {tuple(x.shape)}")
             mean, var = batch_stats(x)
             with torch.no_grad():
                 self.running_mean.lerp_(mean.detach(), self.momentum)

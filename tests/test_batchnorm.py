@@ -153,7 +153,8 @@ def test_wrong_number_of_channels_is_rejected():
 
 def test_one_value_per_channel_is_rejected_in_training_but_fine_in_eval():
     bn = BatchNorm2dScratch(3)
-    with pytest.raises(ValueError, match=r"more than 1 value per channel in training mode \(N\*H\*W > 1\), "
+    with pytest.raises(ValueError, match=r"more than 1 value per channel in training mode \(N\*H\*W > 1: the "
+                                         r"unbiased variance kept for the running estimate divides by N\*H\*W - 1\), "
                                          r"got shape \(1, 3, 1, 1\)$"):
         bn(torch.randn(1, 3, 1, 1))
     bn.eval()

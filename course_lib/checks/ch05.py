@@ -34,7 +34,7 @@ def _bn_params(answer: Any) -> str:
     expected = sum(p.numel() for m in simple_cnn(bn=True).modules() if isinstance(m, torch.nn.BatchNorm2d)
                    for p in m.parameters())
     if isinstance(answer, float) and answer.is_integer():
-        raise Feedback(f"You gave the float {answer!r}; a count is a whole number: use int(...) or //.")
+        answer = int(answer)  # as in ex-ch5-noise-factor: a whole number given as a float counts
     value = as_int(answer)
     if value is None:
         raise Feedback(f"Give a whole number (an int), got {answer!r:.40} of type {type(answer).__name__}.")
@@ -154,7 +154,14 @@ def _no_normalization_layers(why: str) -> Iterator[None]:
     ``torch._decomp``) reach the dispatcher only as means and variances, so each operator also looks
     up the Python stack for a function of PyTorch's own source with such a name, and for a module
     that keeps running statistics (a batch norm layer, such as the chapter's ``MyBatchNorm2d``).
+    Some operators never reach the dispatcher by name: ``rms_norm`` (``torch.rms_norm``,
+    ``torch.ops.aten.rms_norm``, ``torch._fused_rms_norm``) decomposes in C++ into pow, mean and rsqrt
+    on the CPU, and RMS norm of a centred image is its layer norm. A ``TorchFunctionMode`` sees every
+    ``torch.*`` function, ``torch.ops`` operator and tensor method by name before that, so it refuses
+    the same names there too.
     """
+    from torch.overrides import TorchFunctionMode
+
     outer = sys._getframe(2)  # the caller of the ``with``: frames from there on are not the student's
 
     def judge(func) -> str | None:
@@ -172,7 +179,14 @@ def _no_normalization_layers(why: str) -> Iterator[None]:
             frame = frame.f_back
         return None
 
-    with refuse_operators(judge, why):
+    class _RefuseByName(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            name = getattr(func, "__name__", "")
+            if isinstance(name, str) and _NORM_LAYER_OP.search(name):
+                raise Feedback(f"Your function reached PyTorch's {name}, which this exercise rules out: {why}")
+            return func(*args, **(kwargs or {}))
+
+    with refuse_operators(judge, why), _RefuseByName():
         yield
 
 
@@ -191,6 +205,7 @@ def _layer_norm(fn: Any) -> str:
                                   "normalization layers are what the check compares with, and one applied "
                                   "to a reshaped tensor is not a layer norm of your own)."), \
             forbidden(("torch.nn.functional.layer_norm", "torch.layer_norm", "torch.native_layer_norm",
+                       "torch.nn.functional.rms_norm", "torch.rms_norm", "torch._fused_rms_norm",
                        "torch.nn.functional.group_norm", "torch.group_norm", "torch.native_group_norm",
                        "torch.nn.functional.batch_norm", "torch.batch_norm", "torch.native_batch_norm",
                        "torch.nn.functional.instance_norm", "torch.instance_norm",
@@ -295,7 +310,7 @@ def _fold_bn(fn: Any) -> str:
 def _noise_factor(answer: Any) -> str:
     expected = 32 * 14 * 14 // (2 * 2)  # images of 2x2 that give block 1's m = 32 * 14 * 14 = 6,272 values
     if isinstance(answer, float) and answer.is_integer():
-        answer = int(answer)
+        answer = int(answer)  # as in ex-ch5-bn-params: a whole number given as a float counts
     value = as_int(answer)
     if value is None:
         raise Feedback(f"Give a batch size, a whole number (an int), got {type(answer).__name__} {answer!r:.40}.")
