@@ -130,6 +130,11 @@ def rf_off_by_one(model):
     return r + 1, jump, pad
 
 
+def rf_stride_off(model):
+    r, jump, pad = rf_params(model)
+    return r, jump + 1, pad + 1
+
+
 @pytest.mark.parametrize(
     ("label", "answer", "hint"),
     [
@@ -140,9 +145,8 @@ def rf_off_by_one(model):
         ("ex-ch3-first-kernel", 9, "count what simple_cnn's first layer reads"),
         ("ex-ch3-first-kernel", 1, "count what simple_cnn's first layer reads"),
         ("ex-ch3-first-kernel", "7", "whole number"),
-        ("ex-ch3-macs", 10, "side of your output grid"),
         ("ex-ch3-macs", 10, "once per output position"),
-        ("ex-ch3-macs", 10, "that is an output size"),
+        ("ex-ch3-macs", 10, "the side of the input"),
         ("ex-ch3-macs", 19, "the floor drops a remainder"),
         ("ex-ch3-macs", 21, "largest output grid the budget allows"),
         ("ex-ch3-macs", 22, "lost its +1"),
@@ -165,7 +169,8 @@ def rf_off_by_one(model):
         ("ex-ch3-rf-function", rf_no_dilation_attribute, "AvgPool2d has no dilation attribute"),
         ("ex-ch3-rf-function", rf_int_settings_unhandled, "a pool keeps what it was given"),
         ("ex-ch3-rf-function", rf_every_layer_has_a_kernel, "they change nothing"),
-        ("ex-ch3-rf-function", rf_off_by_one, "expected"),
+        ("ex-ch3-rf-function", rf_off_by_one, "your r is not right there"),
+        ("ex-ch3-rf-function", rf_stride_off, "your S and P are not right there"),
         ("ex-ch3-rf-function", rf_size_only, "return the tuple (r, S, P)"),
         ("ex-ch3-rf-function", rf_pair, "tuple (r, S, P) of three ints"),
         ("ex-ch3-rf-function", rf_floats, "whole numbers"),
@@ -309,6 +314,19 @@ def test_helpers_that_answer_an_exercise_are_private():
         assert not hasattr(ch03, name) and hasattr(ch03, "_" + name), name
     for name in ("walk", "smallest_k", "stride1_rsp", "covering", "layer1_rsp", "layer1_grid", "inside"):
         assert not hasattr(ch03_fields, name) and hasattr(ch03_fields, "_" + name), name
+
+
+def test_macs_hint_for_10_does_not_say_what_10_is():
+    """10 is the side of the right output grid: a hint calling it an output size would confirm that grid."""
+    message = check("ex-ch3-macs", 10).message
+    for giveaway in ("output size", "output grid:", "side of your output grid"):
+        assert giveaway not in message, message
+
+
+def test_rf_function_messages_show_no_expected_value():
+    for fn in (rf_off_by_one, rf_stride_off, rf_ignoring_dilation, rf_width):
+        message = check("ex-ch3-rf-function", fn).message
+        assert "expected" not in message, message
 
 
 @pytest.mark.parametrize(("label", "answer", "giveaways"), [
@@ -478,6 +496,99 @@ def test_right_functions_pass(label, answer):
 def test_wrong_functions_get_a_specific_hint(label, answer, hint):
     result = check(label, answer)
     assert not result.passed and hint in result.message, result.message
+    assert "expected" not in result.message, result.message
+
+
+def smallest_kernel_all_taps(layers, target):  # a k-tap kernel's field taken as r + k·S
+    r, jump = 1, 1
+    for ks, stride in layers:
+        r, jump = r + (ks - 1) * jump, jump * stride
+    k = 1
+    while r + k * jump < target:
+        k += 1
+    return k
+
+
+def covering_test(top_ok, bottom_ok):
+    """covering_units with its two tests of a field's ends replaced: (first row, ...) -> bool."""
+    def fn(n_layers, size):
+        r, jump, pad = 5 + 4 * n_layers, 2, 2 + 2 * n_layers
+        return sum(top_ok(u * jump - pad) and bottom_ok(u * jump - pad, r, size) for u in range((size - 1) // 2 + 1))
+    return fn
+
+
+def inside_test(top_ok, bottom_ok):
+    """inside_units with its two tests of a field's ends replaced."""
+    def fn(first_ks, size):
+        r, jump, pad = first_ks + 4, 4, first_ks // 2 + 2
+        units = [u for u in range(((size - 1) // 2) // 2 + 1)
+                 if top_ok(u * jump - pad) and bottom_ok(u * jump - pad, r, size)]
+        return as_slice(units)
+    return fn
+
+
+@pytest.mark.parametrize(("label", "answer", "hint"), [
+    # off by one: each gets its own diagnosis, not that of another mistake that happens to agree on one case
+    ("ex-ch3-two-stride2", smallest_kernel_all_taps, "one tap too many"),
+    ("ex-ch3-layers-needed", covering_test(lambda top: top <= 0, lambda top, r, size: top + r - 1 >= size),
+     "a field whose last row is exactly that one covers it"),
+    ("ex-ch3-layers-needed", covering_test(lambda top: top <= 0, lambda top, r, size: top + r >= size - 1),
+     "ends at row uS - P + r - 1"),
+    ("ex-ch3-layers-needed", covering_test(lambda top: top < 0, lambda top, r, size: top + r - 1 >= size - 1),
+     "starts exactly at row 0 covers"),
+    ("ex-ch3-corner-region", inside_test(lambda top: top >= 0, lambda top, r, size: top + r < size),
+     "still lies inside the image"),
+    ("ex-ch3-corner-region", inside_test(lambda top: top >= 0, lambda top, r, size: top + r - 1 <= size),
+     "ends at row uS - P + r - 1"),
+    ("ex-ch3-corner-region", inside_test(lambda top: top > 0, lambda top, r, size: top + r <= size),
+     "starts exactly at row 0 lies inside"),
+    # no known mistake reproduces these: the default hint, not one that matches a single case by chance
+    ("ex-ch3-two-stride2", lambda layers, target: 0, "walk r and S through the layers"),
+    ("ex-ch3-two-stride2", lambda layers, target: smallest_kernel(layers, target) + (target % 3 == 0),
+     "walk r and S through the layers"),
+    ("ex-ch3-layers-needed", lambda n_layers, size: 0, "walk the recurrences"),
+    ("ex-ch3-layers-needed", lambda n_layers, size: covering_units(n_layers, size) + (size % 2),
+     "walk the recurrences"),
+    ("ex-ch3-corner-region", lambda ks, size: slice(0, 0), "run the recurrences"),
+    ("ex-ch3-corner-region", lambda ks, size: inside_units(ks, size) if size % 2 else slice(1, 3),
+     "run the recurrences"),
+])
+def test_field_functions_get_the_right_diagnosis(label, answer, hint):
+    result = check(label, answer)
+    assert not result.passed and hint in result.message, result.message
+    assert "expected" not in result.message, result.message
+
+
+def test_a_function_wrong_beyond_the_example_is_judged_on_another_case():
+    examples = {"ex-ch3-two-stride2": "For layers=[(3, 2), (2, 2)], target=29",
+                "ex-ch3-layers-needed": "For n_layers=8, size=28", "ex-ch3-corner-region": "For first_ks=9, size=28"}
+    for label, fn in [("ex-ch3-two-stride2", smallest_kernel_all_taps), ("ex-ch3-two-stride2", smallest_kernel_late),
+                      ("ex-ch3-layers-needed", covering_mistake(pad=0)), ("ex-ch3-layers-needed", lambda n, s: 0),
+                      ("ex-ch3-corner-region", lambda ks, size: slice(0, 0))]:
+        message = check(label, fn).message
+        assert not message.startswith(examples[label]), message
+
+
+@pytest.mark.parametrize(("label", "right", "example_answer"), [
+    ("ex-ch3-two-stride2", smallest_kernel, "7"),
+    ("ex-ch3-layers-needed", covering_units, "5"),
+    ("ex-ch3-corner-region", inside_units, "[2, 3, 4, 5]"),
+])
+def test_a_wrong_example_never_shows_its_answer(label, right, example_answer):
+    """The example comes first; whatever a function gets wrong there, the message does not show the answer."""
+    example = {"ex-ch3-two-stride2": ch03_fields.TWO_STRIDE2_EXAMPLE, "ex-ch3-layers-needed":
+               ch03_fields.LAYERS_NEEDED_EXAMPLE, "ex-ch3-corner-region": ch03_fields.CORNER_EXAMPLE}[label]
+    for wrong in ([0, 1, 2, 3, 4, 6, 8, 99] if label != "ex-ch3-corner-region"
+                  else [slice(0, 0), slice(1, 6), slice(2, 5), slice(0, 7), slice(3, 6)]):
+        def answer(*args, wrong=wrong):
+            return wrong if list(args) == list(example) else right(*args)
+
+        result = check(label, answer)
+        message = result.message
+        assert not result.passed and "expected" not in message, message
+        hint = message.split(" you get ", 1)[1].split(": ", 1)[1]  # after the settings and the student's value
+        assert example_answer not in hint, message
+        assert any(default in hint for default in ("walk r and S", "walk the recurrences", "run the recurrences"))
 
 
 def test_example_cases_come_first_with_the_chapter_settings():

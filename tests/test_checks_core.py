@@ -67,3 +67,34 @@ def test_refuse_aten_ops_refuses_the_operator_on_every_path_to_it_and_only_insid
         assert torch.equal(F.pad(_X, (1, 1)).sum(), _X.sum())  # other operators run as usual
     torch.testing.assert_close(F.conv2d(_X, w), expected)  # and the refused ones after the block
     assert _X.unfold(2, 2, 1).shape == (1, 1, 3, 4, 2)
+
+
+def test_forbidden_refuses_the_ways_round_its_patches_and_restores_them():
+    """Reloading or re-importing a module would make unpatched copies of its functions; processes escape too."""
+    import importlib
+    import os
+    import subprocess
+    import sys
+    from importlib import reload as reload_imported_before
+
+    import course_lib.receptive
+
+    receptive = sys.modules["course_lib.receptive"]
+    with forbidden(("course_lib.receptive.receptive_field",), "apply the recurrences yourself."):
+        for call, name in [(lambda: importlib.reload(course_lib.receptive), "importlib.reload"),
+                           (lambda: reload_imported_before(course_lib.receptive), "importlib.reload"),
+                           (lambda: subprocess.run(["true"]), "subprocess.Popen"),
+                           (lambda: subprocess.check_output(["echo"]), "subprocess.Popen"),
+                           (lambda: os.system("true"), "os.system"),
+                           (lambda: os.popen("true"), "os.popen")]:
+            with pytest.raises(Feedback, match=rf"called {name}, .*may not reload or re-import modules, nor start"):
+                call()
+        del sys.modules["course_lib.receptive"]
+        with pytest.raises(Feedback, match=r"imported course_lib\.receptive afresh"):
+            importlib.import_module("course_lib.receptive")
+        import json  # a module imported before is imported as usual
+        assert json.dumps(1) == "1"
+    assert sys.modules["course_lib.receptive"] is receptive  # put back
+    assert course_lib.receptive.receptive_field is receptive.receptive_field
+    assert importlib.reload(json) is json  # and everything works again after the block
+    assert subprocess.run(["true"]).returncode == 0 and os.system("true") == 0

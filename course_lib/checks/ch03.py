@@ -52,10 +52,9 @@ def _macs(answer: Any) -> str:
     expected = max(side for side in range(1, 200) if _macs_at(side) <= MACS_BUDGET)
     value = as_int(answer)
     reject_known_mistakes(value, {
-        10: "10 can come from two slips. If it is the side of your output grid: that is an output size, "
-            "and the question asks for the input's side H, the size the output-size formula starts from. If "
-            "you counted MACs at all H×H input positions: the kernel is applied once per output position, so "
-            "count them on the output grid only.",
+        10: "If you counted MACs at all H×H input positions: the kernel is applied once per output position, "
+            "so count them on the output grid only. And make sure that the number you give is H, the side of "
+            "the input.",
         19: "19 looks like the output-size formula (H + 2p - k)//s + 1 solved for H as if // were an exact "
             "division. With stride 2 the floor drops a remainder, so the formula cannot be run backwards to "
             "one H: run it forwards on candidate inputs and check each against the budget.",
@@ -230,13 +229,18 @@ def _rf_function(answer: Any) -> str:
                            "numbers (ints).")
         if got == expected:
             continue
+        # No expected value in the messages: over the seeded stacks they would make a table to look answers up in.
         for kwargs, hint in _RF_MISTAKES:
             if got == _rf_along(height, **kwargs):
-                raise Feedback(f"{where} you get {got}, expected {expected}: {hint}.")
+                raise Feedback(f"{where} you get {got}: {hint}.")
         if got == _rf_along(width):
-            raise Feedback(f"{where} you get {got}, expected {expected}: that is the width axis. Read the "
-                           "height entry, the first of each (height, width) pair.")
-        raise Feedback(f"{where} you get {got}, expected {expected}.")
+            raise Feedback(f"{where} you get {got}: that is the width axis. Read the height entry, the first of "
+                           "each (height, width) pair.")
+        off = [name for name, g, e in zip("rSP", got, expected, strict=True) if g != e]
+        wrong = " and ".join(off) if len(off) < 3 else "r, S and P"
+        raise Feedback(f"{where} you get {got}: your {wrong} {'is' if len(off) == 1 else 'are'} not right there. "
+                       "Walk the recurrences through its windowed layers one at a time, with each layer's "
+                       "dilated span and the effective stride of the layers before it.")
     return (f"it agrees with receptive_field on {len(stacks)} stacks of convolutions, max and average pools and "
             "shape-keeping layers, with int and pair settings, dilation, padding and strides up to 3.")
 

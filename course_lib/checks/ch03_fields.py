@@ -39,29 +39,35 @@ def _run(answer: Any, cases: list[tuple]) -> list[Any]:
 
 
 def _judge(cases, results, expected, convert, mistakes, default, where, shown) -> None:
-    """Raise :class:`Feedback` for the first case whose result (after ``convert``, which may raise) is wrong.
+    """Raise :class:`Feedback` for a case whose result (after ``convert``, which may raise) is wrong.
+
+    That is the first such case other than the chapter's worked example (the first case), if there is one.
 
     ``mistakes`` are (function of the case's arguments, hint) pairs, one per typical mistake. The hint of a
-    mistake that the student's function matches on every case wins; else the first whose value at the failing
-    case is the student's; else ``default``. ``where(args)`` and ``shown(got, want)`` word the start of the message.
+    mistake that the student's function matches on every case wins; else that of one that gives the student's
+    result on every case the student gets wrong, if there are several; else ``default``. ``where(args)`` and
+    ``shown(got)`` word the start of the message. The message never shows an expected value: the first case is
+    the chapter's worked example, and expected values on the other cases would make a table to look answers up in.
     """
-    index = got = None
-    for i, (args, result, want) in enumerate(zip(cases, results, expected, strict=True)):
-        got = convert(args, result)
-        if got != want:
-            index = i
-            break
-    if index is None:
+    every, first_error = [], None
+    for args, result in zip(cases, results, strict=True):
+        try:
+            every.append(convert(args, result))
+        except Feedback as error:
+            every.append(Feedback)  # a wrong type: no mistake reproduces it
+            first_error = first_error or error
+    problems = [i for i, want in enumerate(expected) if every[i] != want]
+    if not problems:
         return
-    args, want = cases[index], expected[index]
-    try:
-        every = [convert(a, r) for a, r in zip(cases, results, strict=True)]
-    except Feedback:
-        every = None
-    matches = [hint for mistake, hint in mistakes if every == [mistake(*a) for a in cases]]
-    matches += [hint for mistake, hint in mistakes if mistake(*args) == got]
-    message = f"{where(args)} {shown(got, want)}"
-    raise Feedback(f"{message}: {(matches or [default])[0]}.")
+    if every[problems[0]] is Feedback:  # the first problem is a wrong type: say so
+        raise first_error
+    # Judge the worked example (case 0) only if nothing else is wrong: a diagnosis there would point to its answer.
+    index = next((i for i in problems if i > 0 and every[i] is not Feedback), problems[0])
+    got = every[index]
+    matches = [hint for mistake, hint in mistakes if all(every[i] == mistake(*a) for i, a in enumerate(cases))]
+    if len(problems) > 1:  # one wrong case alone says too little about which mistake it was
+        matches += [hint for mistake, hint in mistakes if all(every[i] == mistake(*cases[i]) for i in problems)]
+    raise Feedback(f"{where(cases[index])} you get {shown(got)}: {(matches or [default])[0]}.")
 
 
 def _as_count(args, result) -> int:
@@ -90,8 +96,10 @@ def _walk(layers, *, strides=True, late=False) -> tuple[int, int]:
     return r, jump
 
 
-def _smallest_k(layers, target, *, strict=False, short=False, zero=False, **walk) -> int:
+def _smallest_k(layers, target, *, strict=False, short=False, zero=False, all_taps=False, **walk) -> int:
     r, jump = _walk(layers, **walk)
+    if all_taps:  # the field of a k-tap kernel taken as r + k·S
+        return max(1, -(-(target - r) // jump))
     need = target - r + (1 if strict else 0)  # what the last kernel's taps past its first must add
     if short:
         return max(1, need // jump + 1) if need > 0 else 1
@@ -123,6 +131,8 @@ _TWO_STRIDE2_MISTAKES = [
                         "includes a field of exactly the target"),
     (dict(short=True), "your kernel's field stops short of the target: when the taps past the first must "
                        "add more than a whole number of S, round the count of taps up"),
+    (dict(all_taps=True), "your kernel's field counts one tap too many: the first tap of a k×k kernel adds "
+                          "nothing to r, only the k - 1 taps past it add S each"),
 ]
 
 
@@ -136,7 +146,7 @@ def _two_stride2(answer: Any) -> str:
     _judge(cases, results, expected, _as_count, mistakes,
            "walk r and S through the layers, then ask how much each tap of the last kernel past its first adds "
            "to r", lambda args: f"For layers={args[0]!r}, target={args[1]}",
-           lambda got, want: f"you get {got}, expected {want}")
+           str)
     return (f"it gives the smallest kernel on all {len(cases)} stacks. For the example, r = 3 (S = 2) after "
             "the first convolution and 3 + 1×2 = 5 (S = 4) after the pool; each tap of the last kernel past "
             "its first adds S = 4, so r = 5 + 4(k - 1) reaches 29 at k = 7. The pool counts twice: its "
@@ -155,8 +165,12 @@ def _stride1_rsp(n_layers: int) -> tuple[int, int, int]:
     return 5 + 4 * n_layers, 2, 2 + 2 * n_layers
 
 
-def _covering(n_layers, size, *, r=None, pad=None, inside=False, all_units=False, starts=False) -> int:
-    """How many units of the last grid cover rows 0 to size - 1, or one of the typical mistakes' counts."""
+def _covering(n_layers, size, *, r=None, pad=None, inside=False, all_units=False, starts=False, top=0,
+              bottom=0) -> int:
+    """How many units of the last grid cover rows 0 to size - 1, or one of the typical mistakes' counts.
+
+    ``top`` and ``bottom`` shift the two tests by a row: the off-by-one mistakes.
+    """
     r0, jump, pad0 = _stride1_rsp(n_layers)
     r, pad = r0 if r is None else r, pad0 if pad is None else pad
     out = (size - 1) // 2 + 1  # the first layer's grid; the stride-1 layers keep it
@@ -166,7 +180,7 @@ def _covering(n_layers, size, *, r=None, pad=None, inside=False, all_units=False
         return max(0, r - size + 1)
     if inside:
         return sum(u * jump - pad >= 0 and u * jump - pad + r <= size for u in range(out))
-    return sum(u * jump - pad <= 0 and u * jump - pad + r - 1 >= size - 1 for u in range(out))
+    return sum(u * jump - pad <= top and u * jump - pad + r - 1 >= size - 1 + bottom for u in range(out))
 
 
 def _layers_needed_cases() -> list[tuple[int, int]]:
@@ -193,6 +207,12 @@ _LAYERS_NEEDED_MISTAKES = [  # (settings of _covering for a given n_layers, hint
                                   "after the stride-2 first layer they are S = 2 pixels apart"),
     (lambda n: dict(inside=True), "that counts fields that fit inside the image; the question asks for fields "
                                   "that cover all its rows"),
+    (lambda n: dict(bottom=1), "your test of a field's last row is off by one: the image's last row is "
+                               "size - 1, and a field whose last row is exactly that one covers it"),
+    (lambda n: dict(bottom=-1), "your test of a field's last row is off by one: a field of r rows that starts "
+                                "at row uS - P ends at row uS - P + r - 1"),
+    (lambda n: dict(top=-1), "your test of a field's first row is off by one: a field that starts exactly at "
+                             "row 0 covers the image's first row"),
 ]
 
 
@@ -207,7 +227,7 @@ def _layers_needed(answer: Any) -> str:
            "walk the recurrences through the first layer and the stride-1 layers to r, S and P; then, for each "
            "unit u of the last grid, check that its field's first row, uS - P, is 0 or less and its last row, "
            "uS - P + r - 1, is the image's last row or more",
-           lambda args: f"For n_layers={args[0]}, size={args[1]}", lambda got, want: f"you get {got}, expected {want}")
+           lambda args: f"For n_layers={args[0]}, size={args[1]}", str)
     r, jump, pad = _stride1_rsp(8)
     return (f"it agrees on all {len(cases)} settings. For the example, r = {r}, S = {jump}, P = {pad}: unit u "
             f"sees rows 2u - {pad} to 2u + {r - 1 - pad}, which reach row 0 for u ≤ 9 and row 27 for u ≥ 5: "
@@ -237,11 +257,17 @@ def _layer1_grid(size: int) -> int:
     return ((size - 1) // 2) // 2 + 1
 
 
-def _inside(first_ks, size, *, top=True, bottom=True, no_pad=False, fixed_ks=None, **rsp) -> tuple[int, ...]:
+def _inside(first_ks, size, *, top=True, bottom=True, no_pad=False, fixed_ks=None, shift_top=0, shift_bottom=0,
+            **rsp) -> tuple[int, ...]:
+    """The rows u of layer 1.0 whose field lies inside the image, or those of a typical mistake.
+
+    ``shift_top`` and ``shift_bottom`` move the two tests by a row: the off-by-one mistakes.
+    """
     r, jump, pad = _layer1_rsp(first_ks if fixed_ks is None else fixed_ks, **rsp)
     pad = 0 if no_pad else pad
     return tuple(u for u in range(_layer1_grid(size))
-                 if (not top or u * jump - pad >= 0) and (not bottom or u * jump - pad + r <= size))
+                 if (not top or u * jump - pad >= shift_top)
+                 and (not bottom or u * jump - pad + r - 1 <= size - 1 + shift_bottom))
 
 
 def _corner_cases() -> list[tuple[int, int]]:
@@ -269,13 +295,19 @@ def _as_units(args, result) -> tuple[int, ...]:
 _CORNER_MISTAKES = [
     (dict(fixed_ks=5), "your r and P are those of simple_cnn's own layer 1.0, after a 5×5 first layer: they "
                        "must follow first_ks"),
-        (dict(no_pad=True), "you left out the effective padding P: unit u's field starts at row uS - P, not uS"),
-        (dict(late_pad=True), "your P adds layer 1.0's padding as it is, but a layer's padding counts in input "
-                              "pixels of the layers before it: p times their effective stride"),
-        (dict(one_jump=True), "your r and P grow as if layer 1.0's taps were 1 input pixel apart; after the "
-                              "stride-2 first layer they are S = 2 pixels apart"),
-        (dict(top=False), CORNER_BOTH_ENDS),
-        (dict(bottom=False), CORNER_BOTH_ENDS),
+    (dict(no_pad=True), "you left out the effective padding P: unit u's field starts at row uS - P, not uS"),
+    (dict(late_pad=True), "your P adds layer 1.0's padding as it is, but a layer's padding counts in input "
+                          "pixels of the layers before it: p times their effective stride"),
+    (dict(one_jump=True), "your r and P grow as if layer 1.0's taps were 1 input pixel apart; after the "
+                          "stride-2 first layer they are S = 2 pixels apart"),
+    (dict(top=False), CORNER_BOTH_ENDS),
+    (dict(bottom=False), CORNER_BOTH_ENDS),
+    (dict(shift_bottom=-1), "your test of a field's last row is off by one: a field whose last row is the "
+                            "image's last row, size - 1, still lies inside the image"),
+    (dict(shift_bottom=1), "your test of a field's last row is off by one: a field of r rows that starts at "
+                           "row uS - P ends at row uS - P + r - 1, and the image's last row is size - 1"),
+    (dict(shift_top=1), "your test of a field's first row is off by one: a field that starts exactly at row 0 "
+                        "lies inside the image"),
 ]
 
 
@@ -292,7 +324,7 @@ def _corner_region(answer: Any) -> str:
            "first_ks//2, then 3×3 with padding 1, both stride 2), then keep the units whose first row is at "
            "least 0 and whose last row is at most the image's last row",
            lambda args: f"For first_ks={args[0]}, size={args[1]}",
-           lambda got, want: f"you get units {list(got)}, expected {list(want)}")
+           lambda got: f"units {list(got)}")
     r, jump, pad = _layer1_rsp(9)
     return (f"it agrees on all {len(cases)} settings. For the example, r={r}, S={jump}, P={pad}: unit u sees "
             f"rows {jump}u-{pad} to {jump}u+{r - 1 - pad}, so units 2 to 5 see all {r} rows inside the image: "

@@ -300,20 +300,42 @@ def forbidden(targets: tuple[str, ...], why: str, namespace: dict[str, Any] | No
     ``F.conv2d`` has no code to swap; pass the student's ``namespace`` (their function's
     ``__globals__``) and any name there bound to a target (``from torch.nn.functional import
     conv2d``) refuses too, until the block ends.
+
+    Whatever the targets, the block also refuses what would get round the patches: reloading a
+    module (``importlib.reload``) or importing afresh a module that holds a target (after deleting
+    it from ``sys.modules``), which would make unpatched copies of its functions, and starting
+    processes (``subprocess``, ``os.system``, ``os.fork``...), which run code that no patch reaches.
     """
+    import sys
     from unittest import mock
 
-    def refusal(name: str):
+    def refusal(name: str, reason: str = why):
         def refuse(*args: Any, **kwargs: Any) -> None:
-            raise Feedback(f"Your function called {name}, which this exercise rules out: {why}")
+            raise Feedback(f"Your function called {name}, which this exercise rules out: {reason}")
         return refuse
 
     # (dotted name, name shown to the student, the object it names), resolved before anything is patched
     resolved = [(target, target.replace("torch.nn.functional.", "F."), _resolve(target)) for target in targets]
+    guarded = [(name, _resolve(name)) for name in _GUARDED]
     swapped: list[tuple[types.FunctionType, types.CodeType]] = []
     rebound: dict[str, Any] = {}
+    # the modules that hold a target, which the function must not import afresh
+    homes = {module: sys.modules[module] for target in targets for module in _parents(target)
+             if module in sys.modules}
     try:
         with contextlib.ExitStack() as stack:
+            finder = _RefuseFreshImport(set(homes))
+            sys.meta_path.insert(0, finder)
+            stack.callback(lambda: sys.meta_path.remove(finder) if finder in sys.meta_path else None)
+            stack.callback(sys.modules.update, homes)  # put back any that the function deleted
+            for name, function in guarded:
+                if function is None:
+                    continue
+                if isinstance(function, types.FunctionType) and not function.__code__.co_freevars:
+                    _REFUSALS[name] = _GUARDED_WHY
+                    swapped.append((function, function.__code__))
+                    function.__code__ = _refusal_code(name)
+                stack.enter_context(mock.patch(name, refusal(name, _GUARDED_WHY)))
             if namespace is not None:
                 for key, value in list(namespace.items()):
                     shown = next((name for _, name, obj in resolved if obj is not None and value is obj), None)
@@ -341,6 +363,30 @@ def forbidden(targets: tuple[str, ...], why: str, namespace: dict[str, Any] | No
 
 # What each function whose code forbidden() swapped says when called: name -> why.
 _REFUSALS: dict[str, str] = {}
+
+# What forbidden() refuses whatever the exercise: the ways round its patches.
+_GUARDED = ("importlib.reload", "subprocess.Popen", "os.system", "os.popen", "os.fork", "os.forkpty",
+            "os.posix_spawn", "os.posix_spawnp")
+_GUARDED_WHY = ("a check runs your function in this notebook as it is, so while it runs it may not reload or "
+                "re-import modules, nor start other processes.")
+
+
+def _parents(target: str) -> list[str]:
+    """The dotted prefixes of ``target``: ``"a.b.c"`` gives ``["a", "a.b"]``."""
+    parts = target.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts))]
+
+
+class _RefuseFreshImport:
+    """A meta path finder that refuses to import again a module that was imported before (see forbidden)."""
+
+    def __init__(self, names: set[str]):
+        self.names = names
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name in self.names:
+            raise Feedback(f"Your function imported {name} afresh, which this exercise rules out: {_GUARDED_WHY}")
+        return None
 
 
 def _resolve(target: str) -> Any:
