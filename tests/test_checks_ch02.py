@@ -128,12 +128,29 @@ def test_matrix_by_hand_refuses_the_library_routes():
         basis = torch.eye(size * size).view(-1, 1, size, size)
         return (F.unfold(basis, k.shape, dilation=d).transpose(1, 2) @ k.flatten()).T
 
-    for fn in (via_basis, via_conv_matrix, via_jacobian, via_aten, via_unfold):
+    def fold_blocks(k, size, d):  # output pixel l's block holds the kernel, all other blocks zeros
+        kh, kw = k.shape
+        n_out = (size - d * (kh - 1)) * (size - d * (kw - 1))
+        blocks = torch.zeros(n_out, kh * kw, n_out)
+        blocks[torch.arange(n_out), :, torch.arange(n_out)] = k.flatten()
+        return blocks, n_out
+
+    def via_fold(k, size, d):  # F.fold adds each block back into an image: row l of M
+        blocks, n_out = fold_blocks(k, size, d)
+        return F.fold(blocks, (size, size), k.shape, dilation=d).reshape(n_out, size * size)
+
+    def via_aten_col2im(k, size, d):  # the operator behind F.fold
+        blocks, n_out = fold_blocks(k, size, d)
+        return torch.ops.aten.col2im(blocks, [size, size], list(k.shape), [d, d], [0, 0], [1, 1]).reshape(
+            n_out, size * size)
+
+    for fn in (via_basis, via_conv_matrix, via_jacobian, via_aten, via_unfold, via_fold, via_aten_col2im):
         torch.testing.assert_close(fn(KERNEL, 4, 2), _dilated_matrix(KERNEL, 4, 2))  # each would pass
     for fn, words in [(via_basis, "called F.conv2d"), (via_conv_matrix, "called course_lib.matmul.conv_matrix"),
                       (via_jacobian, "called F.conv2d"), (via_aten, "aten.convolution"),
-                      (via_unfold, "called F.unfold")]:
+                      (via_unfold, "called F.unfold"), (via_fold, "called F.fold"), (via_aten_col2im, "aten.col2im")]:
         _hint("ex-ch2-matrix-by-hand", fn, words)
+    torch.testing.assert_close(via_fold(KERNEL, 4, 2), _dilated_matrix(KERNEL, 4, 2))  # restored after the check
     torch.testing.assert_close(via_basis(KERNEL, 4, 2), _dilated_matrix(KERNEL, 4, 2))  # restored after the check
 
 
@@ -176,6 +193,41 @@ def test_the_counts_agree_with_conv_matrix_where_m_can_be_built():
     assert ch02._tied(1000, 5, 2, 2, 0, 2) == 249_500
 
 
+def test_the_closed_form_tap_count_equals_the_loop():
+    for n in range(1, 12):
+        for k in range(1, n + 3):
+            for s in range(1, 5):
+                for p in range(0, 5):
+                    if n + 2 * p < k:
+                        continue
+                    for taps in (range(k), *([t] for t in range(k))):
+                        assert ch02._taps(n, k, s, p, taps) == _real(n, k, s, p, taps), (n, k, s, p, taps)
+    assert structural_zeros(999_999, 5, 3, 2) == ch02._zeros(999_999, 5, 3, 2)
+    assert weight_count(1_000_000, 3, 2, 1, 2, 0) == ch02._tied(1_000_000, 3, 2, 1, 2, 0)
+
+
+def test_the_counts_run_on_an_image_too_large_for_any_dense_array():
+    # about 10**12 pixels: an array of ones the size of the image (NumPy, scipy) cannot be allocated
+    assert max(case[0] for case in ch02._ZEROS_CASES) >= 999_999
+    assert max(case[0] for case in ch02._TIED_CASES) >= 999_999
+    np = pytest.importorskip("numpy")
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    def ones_windows(n, k, s, p):
+        return sliding_window_view(np.pad(np.ones((n, n)), p), (k, k))[::s, ::s]
+
+    def via_numpy_ones(n, k, s, p):  # a "convolution of ones" outside PyTorch
+        return conv_output_size(n, k, s, p) ** 2 * n * n - int(ones_windows(n, k, s, p).sum())
+
+    def via_numpy_tap(n, k, s, p, r, c):
+        return int(ones_windows(n, k, s, p)[..., r, c].sum())
+
+    assert all(via_numpy_ones(*case) == ch02._zeros(*case) for case in ch02._ZEROS_CASES if case[0] < 2000)
+    assert all(via_numpy_tap(*case) == ch02._tied(*case) for case in ch02._TIED_CASES if case[0] < 2000)
+    _hint("ex-ch2-count-zeros", via_numpy_ones, "raised MemoryError")
+    _hint("ex-ch2-tied-weights", via_numpy_tap, "raised MemoryError")
+
+
 def test_count_zeros_accepts_a_counting_function():
     _passes("ex-ch2-count-zeros", structural_zeros)
 
@@ -192,9 +244,16 @@ def test_count_zeros_hints_for_typical_mistakes():
     _hint("ex-ch2-count-zeros", lambda n, k, s, p: out(n, k, s, p) ** 2 * n * n - sum(
         0 <= i * s - p + t for i in range(out(n, k, s, p)) for t in range(k)) ** 2, "Look at the last output")
     _hint("ex-ch2-count-zeros", lambda n, k, s, p: structural_zeros(n, k, 1, p), "count with stride 1")
+
+    def rounded_up(n, k, s, p):  # the solution's loop with the number of outputs rounded up
+        out = math.ceil((n + 2 * p - k) / s) + 1
+        real = sum(0 <= i * s - p + t < n for i in range(out) for t in range(k))
+        return out * out * n * n - real * real
+
+    _hint("ex-ch2-count-zeros", rounded_up, "output pixels (rows of M) along an axis is rounded up")
     wrong = check("ex-ch2-count-zeros", lambda n, k, s, p: structural_zeros(n, k, s, p) + 1)
     assert wrong.status == "wrong" and "that is not the number" in wrong.message, wrong.message
-    assert "Work along one axis" in wrong.message
+    assert "one row per output pixel" in wrong.message and "work along one axis" in wrong.message
 
 
 def test_count_zeros_wrong_types_and_refusals():
@@ -419,6 +478,13 @@ def test_pad_patches_hints_for_an_ignored_dilation_by_shape_or_by_values():
     assert "without dilation" in result.message, result.message
 
 
+def test_pad_patches_shape_hint_does_not_give_the_shape_away():
+    result = check("ex-ch2-pad-patches", lambda x, ks, s, p, d: _patches(x, ks, s, p, d)[:-1])
+    assert result.status == "wrong" and "your matrix has shape (15, 9)" in result.message, result.message
+    assert "(16, 9)" not in result.message and "expected" not in result.message, result.message
+    assert "N·oH·oW rows" in result.message, result.message
+
+
 def test_pad_patches_hints_for_dilation_used_as_stride():
     _hint("ex-ch2-pad-patches", lambda x, ks, s, p, d: _patches(x, ks, d, p, (1, 1)), "used as the stride")
     _hint("ex-ch2-pad-patches", lambda x, ks, s, p, d: _patches(x, ks, d, p, s), "used as the stride")
@@ -453,14 +519,29 @@ def test_pad_patches_refuses_f_unfold_and_f_pad():
     def with_aten_constant_pad_nd(x, ks, s, p, d):
         return _patches(torch.ops.aten.constant_pad_nd(x, [p[1], p[1], p[0], p[0]]), ks, s, (0, 0), d)
 
+    def with_one_hot_conv(x, ks, s, p, d):  # one convolution whose kernels copy out one patch value each
+        c, (kh, kw) = x.shape[1], ks
+        out = F.conv2d(x, torch.eye(c * kh * kw).view(-1, c, kh, kw), None, s, p, d)
+        return out.permute(0, 2, 3, 1).reshape(-1, c * kh * kw)
+
+    def with_aten_convolution(x, ks, s, p, d):
+        c, (kh, kw) = x.shape[1], ks
+        out = torch.ops.aten.convolution(x, torch.eye(c * kh * kw).view(-1, c, kh, kw), None, list(s), list(p),
+                                         list(d), False, [0, 0], 1)
+        return out.permute(0, 2, 3, 1).reshape(-1, c * kh * kw)
+
     case = torch.randn(2, 3, 5, 6), (3, 2), (2, 1), (2, 0), (2, 3)
-    for fn in (with_aten_im2col, with_aten_im2col_default, with_aten_pad, with_aten_constant_pad_nd):
+    for fn in (with_aten_im2col, with_aten_im2col_default, with_aten_pad, with_aten_constant_pad_nd,
+               with_one_hot_conv, with_aten_convolution):
         torch.testing.assert_close(fn(*case), _patches(*case))  # each would pass
-    for fn, name in [(one_liner, "F.unfold"), (with_f_pad, "F.pad"), (with_module, "F.pad"),
-                     (with_nn_unfold, "F.unfold"), (with_aten_im2col, "torch.ops.aten.im2col"),
-                     (with_aten_im2col_default, "torch.ops.aten.im2col"), (with_aten_pad, "torch.ops.aten.pad"),
-                     (with_aten_constant_pad_nd, "torch.ops.aten.constant_pad_nd")]:
-        _hint("ex-ch2-pad-patches", fn, f"called {name}")
+    for fn, words in [(one_liner, "called F.unfold"), (with_f_pad, "called F.pad"), (with_module, "called F.pad"),
+                      (with_nn_unfold, "called F.unfold"), (with_aten_im2col, "aten.im2col operator"),
+                      (with_aten_im2col_default, "aten.im2col operator"),
+                      (with_aten_pad, "aten.constant_pad_nd operator"),
+                      (with_aten_constant_pad_nd, "aten.constant_pad_nd operator"),
+                      (with_one_hot_conv, "aten.convolution operator"),
+                      (with_aten_convolution, "aten.convolution operator")]:
+        _hint("ex-ch2-pad-patches", fn, words)
     assert F.unfold(torch.zeros(1, 1, 3, 3), 2).shape == (1, 4, 4)  # restored after the check
     torch.testing.assert_close(with_aten_constant_pad_nd(*case), _patches(*case))
 
@@ -489,6 +570,7 @@ def test_input_grad():
           "Return a tensor")
     _hint("ex-ch2-input-grad", 3, "function itself")
     _hint("ex-ch2-input-grad", _square_only_input_grad, "input 9×7, kernel 3×2")
+    _hint("ex-ch2-input-grad", _square_only_input_grad, "one value per axis (output_padding=(ph, pw))")
     # a wrong shape on the stride-1 case is not an output_padding problem; on a stride-2 case it is
     no_padding = check("ex-ch2-input-grad", lambda g, w, s, p, size: F.conv_transpose2d(g, w, None, s, 0))
     assert "stride=1" in no_padding.message and "forward weight as it is" in no_padding.message, no_padding
@@ -524,10 +606,11 @@ def test_input_grad_refuses_autograd_and_torch_nn_grad():
                                                            [0, 0], 1, [True, False, False])[0]
 
     torch.testing.assert_close(via_aten(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))  # it would pass
-    for fn, name in [(via_nn_grad, "torch.nn.grad.conv2d_input"), (via_autograd, "torch.autograd.grad"),
-                     (via_backward, "torch.autograd.backward"), (via_aten, "torch.ops.aten.convolution_backward"),
-                     (via_aten_default, "torch.ops.aten.convolution_backward")]:
-        _hint("ex-ch2-input-grad", fn, f"called {name}")
+    for fn, words in [(via_nn_grad, "called torch.nn.grad.conv2d_input"),
+                      (via_autograd, "called torch.autograd.grad"), (via_backward, "called torch.autograd.backward"),
+                      (via_aten, "reached PyTorch's aten.convolution_backward operator"),
+                      (via_aten_default, "reached PyTorch's aten.convolution_backward operator")]:
+        _hint("ex-ch2-input-grad", fn, words)
     x = torch.ones(2, requires_grad=True)
     assert torch.autograd.grad(x.sum(), x)[0].tolist() == [1.0, 1.0]  # restored after the check
     torch.testing.assert_close(via_aten(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))
@@ -601,6 +684,16 @@ def test_input_grad_runs_the_function_without_an_autograd_graph():
             torch.testing.assert_close(with_enable_grad(fn)(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))
     for fn in (_via_grad_fn, _via_engine, with_enable_grad(_via_grad_fn), with_enable_grad(_via_engine)):
         _hint("ex-ch2-input-grad", fn, "torch.inference_mode()")
+
+    def outside_inference_mode(fn):  # leaves the check's inference mode to build a graph
+        def wrapped(*args):
+            with torch.inference_mode(False):
+                return fn(*args)
+        return wrapped
+
+    torch.testing.assert_close(outside_inference_mode(_via_grad_fn)(*_INPUT_GRAD_CASE),
+                               _right_input_grad(*_INPUT_GRAD_CASE))  # would pass
+    _hint("ex-ch2-input-grad", outside_inference_mode(_via_grad_fn), "aten.convolution_backward operator")
 
     x = torch.ones(2, requires_grad=True)
     assert (x * 2).grad_fn is not None  # autograd records again after the check

@@ -28,8 +28,12 @@ _MATRIX_CASES = [((2, 2), 4, 2), ((3, 3), 8, 2), ((2, 3), 6, 2), ((3, 2), 5, 1),
 # What dilated_conv_matrix must not call: PyTorch's convolutions (F.conv2d on the basis images would hand
 # over M's columns), the patch extractors, and course_lib's matrix and convolutions.
 _MATRIX_FORBIDDEN = ("torch.nn.functional.conv2d", "torch.conv2d", "torch.convolution", "torch.nn.functional.unfold",
-                     "torch._C._nn.im2col", "course_lib.matmul.conv_matrix", "course_lib.matmul.conv2d_loops",
+                     "torch._C._nn.im2col", "torch.nn.functional.fold", "torch._C._nn.col2im",
+                     "course_lib.matmul.conv_matrix", "course_lib.matmul.conv2d_loops",
                      "course_lib.matmul.conv2d_matmul")
+# The operators refused underneath: chapter 1's convolutions and patch extractors, and col2im, the operator
+# behind F.fold, which adds kernel-sized blocks back into an image and so writes all of M's rows in one call.
+_MATRIX_ATEN = (*_CONV_BY_HAND_ATEN, "col2im")
 
 
 def _case_kernel(kh: int, kw: int) -> torch.Tensor:
@@ -82,13 +86,13 @@ def _as_matrix(got: Any, where: str) -> torch.Tensor:
 @register("ex-ch2-matrix-by-hand")
 def _matrix_by_hand(answer: Any) -> str:
     expect_callable(answer)
-    why = ("build M yourself, entry by entry: F.conv2d on the basis images, the patch extractors and "
+    why = ("build M yourself, entry by entry: F.conv2d on the basis images, the patch extractors, F.fold and "
            "course_lib's conv_matrix and convolutions would hand it over.")
     for (kh, kw), size, d in _MATRIX_CASES:
         kernel = _case_kernel(kh, kw)
         expected = conv_matrix(_spread(kernel, d), size)
         where = f"For a {kh}×{kw} kernel on a {size}×{size} image with dilation {d}"
-        with (refuse_aten_ops(_CONV_BY_HAND_ATEN, why),
+        with (refuse_aten_ops(_MATRIX_ATEN, why),
               forbidden(_MATRIX_FORBIDDEN, why, namespace=getattr(answer, "__globals__", None))):
             got = answer(kernel.clone(), size, d)
         m = _as_matrix(got, where)
@@ -116,17 +120,25 @@ def _matrix_by_hand(answer: Any) -> str:
 # tensor or nn.Conv2d would count for the student) and compare it with the counts below on several
 # settings, up to images whose M is far too large to build.
 
-def _taps(n: int, k: int, stride: int, padding: int, taps, *, end: bool = True) -> int:
+def _taps(n: int, k: int, stride: int, padding: int, taps, *, end: bool = True, ceil: bool = False) -> int:
     """Along one axis: the (output position, kernel tap) pairs whose tap lands on a real pixel, not padding.
 
-    With ``end=False`` only the padding before the image is left out (a typical mistake)."""
-    out = (n + 2 * padding - k) // stride + 1
-    return sum(0 <= i * stride - padding + t and (not end or i * stride - padding + t < n)
-               for i in range(out) for t in taps)
+    Output i puts tap t on input position i·stride − padding + t, so for each tap the outputs that count
+    form one run of i, counted without a loop (the check's settings go up to 10**6 pixels a side).
+    With ``end=False`` only the padding before the image is left out, with ``ceil=True`` the number of
+    outputs is rounded up (two typical mistakes)."""
+    out = _outputs(n, k, stride, padding, ceil=ceil)
+    total = 0
+    for t in taps:
+        first = max(0, -((t - padding) // stride))  # the smallest i with i·stride − padding + t ≥ 0
+        last = min(out - 1, (n - 1 + padding - t) // stride) if end else out - 1  # ... and ≤ n − 1
+        total += max(0, last - first + 1)
+    return total
 
 
-def _outputs(n: int, k: int, stride: int, padding: int) -> int:
-    return (n + 2 * padding - k) // stride + 1
+def _outputs(n: int, k: int, stride: int, padding: int, *, ceil: bool = False) -> int:
+    free = n + 2 * padding - k
+    return (-(-free // stride) if ceil else free // stride) + 1
 
 
 def _describe(names: tuple[str, ...], case: tuple) -> str:
@@ -183,9 +195,11 @@ def _judge(values: list[int], cases: list[tuple], names: tuple[str, ...], right:
 
 
 _ZEROS_NAMES = ("size", "k", "stride", "padding")
-# The last settings' M has 250,000 rows and 998,001 columns (a terabyte of float32): it has to be counted.
+# The 999×999 setting's M has 250,000 rows and 998,001 columns (a terabyte of float32): it has to be counted.
+# The last image has 10**12 pixels, so not even an array of ones the size of the image (a NumPy "convolution
+# of ones", scipy's correlate2d) fits in memory; counting along one axis takes a fraction of a second.
 _ZEROS_CASES = [(7, 3, 2, 1), (10, 4, 3, 2), (6, 5, 1, 0), (9, 2, 2, 1), (8, 3, 1, 1), (12, 5, 3, 4),
-                (1000, 5, 2, 2), (999, 3, 2, 1)]
+                (1000, 5, 2, 2), (999, 3, 2, 1), (999_999, 5, 3, 2)]
 
 
 def _zeros(n: int, k: int, s: int, p: int) -> int:
@@ -211,25 +225,32 @@ _ZEROS_MISTAKES = [
     (lambda n, k, s, p: _zeros(n, k, 1, p),
      "That is the count with stride 1. The stride sets how many output pixels (rows of M) there are and "
      "where their taps land."),
+    (lambda n, k, s, p: _outputs(n, k, s, p, ceil=True) ** 2 * n * n - _taps(n, k, s, p, range(k), ceil=True) ** 2,
+     "Your number of output pixels (rows of M) along an axis is rounded up. An output position counts only "
+     "where the whole kernel fits inside the padded image: chapter 1's rule rounds down."),
 ]
 
 
 @register("ex-ch2-count-zeros")
 def _count_zeros(answer: Any) -> str:
     why = ("count with whole numbers. PyTorch's operators are switched off while your function runs, so no "
-           "tensor (a convolution of ones, conv_matrix) can count for you, and M would not fit in memory anyway.")
+           "tensor (a convolution of ones, conv_matrix) can count for you, and neither M nor, on the last setting, "
+           "an array of the image's pixels would fit in memory anyway.")
     values = _int_results(answer, _ZEROS_CASES, _ZEROS_NAMES, "the number of structural zeros", why)
     _judge(values, _ZEROS_CASES, _ZEROS_NAMES, _zeros, _ZEROS_MISTAKES, "the number of structural zeros",
-           "Work along one axis: which input positions do the k taps of output i reach, and how many of them are "
-           "real pixels? A weight is in M where both its row tap and its column tap are real.")
-    return ("your function counts the structural zeros right on eight settings, up to a 999×999 image whose M "
-            "(250,000 × 998,001 entries, a terabyte of float32) is far too large to build: the entries holding "
-            "a weight are the square of the taps that land on real pixels along one axis.")
+           "M has one row per output pixel (chapter 1's output-size rule, along each axis) and one column per "
+           "input pixel. Then work along one axis: which input positions do the k taps of output i reach, and how "
+           "many of them are real pixels? A weight is in M where both its row tap and its column tap are real.")
+    return ("your function counts the structural zeros right on nine settings, among them a 999×999 image whose "
+            "M (250,000 × 998,001 entries, a terabyte of float32) is far too large to build, and a 999,999×999,999 "
+            "image too large for any array of its pixels: the entries holding a weight are the square of the taps "
+            "that land on real pixels along one axis.")
 
 
 _TIED_NAMES = ("size", "k", "stride", "padding", "row", "col")
+# As for the zeros, the last image (10**12 pixels) is too large for any array the size of the image.
 _TIED_CASES = [(7, 3, 1, 1, 0, 0), (9, 4, 3, 2, 3, 1), (6, 3, 2, 0, 1, 2), (11, 3, 2, 1, 2, 0), (10, 5, 2, 2, 4, 4),
-               (1000, 5, 2, 2, 0, 2), (999, 3, 2, 1, 1, 2)]
+               (1000, 5, 2, 2, 0, 2), (999, 3, 2, 1, 1, 2), (1_000_000, 3, 2, 1, 2, 0)]
 
 
 def _tied(n: int, k: int, s: int, p: int, row: int, col: int) -> int:
@@ -261,19 +282,20 @@ _TIED_MISTAKES = [
 @register("ex-ch2-tied-weights")
 def _tied_weights(answer: Any) -> str:
     why = ("count with whole numbers. PyTorch's operators are switched off while your function runs, so no "
-           "tensor (a convolution of a one-hot kernel over ones, conv_matrix) can count for you.")
+           "tensor (a convolution of a one-hot kernel over ones, conv_matrix) can count for you, and on the last "
+           "setting not even an array of the image's pixels would fit in memory.")
     values = _int_results(answer, _TIED_CASES, _TIED_NAMES, "the count", why)
     _judge(values, _TIED_CASES, _TIED_NAMES, _tied, _TIED_MISTAKES, "the count",
            "Count the output rows at which kernel row `row` lands inside the image, and the output columns at "
            "which kernel column `col` does, then multiply.")
-    return ("your function counts the weight right on seven settings, up to images whose M is far too large to "
-            "build: the two axes are independent, so the count is (output rows where the weight's row is real) × "
-            "(output columns where its column is real).")
+    return ("your function counts the weight right on eight settings, up to a 1,000,000×1,000,000 image, too "
+            "large for any array of its pixels, let alone M: the two axes are independent, so the count is "
+            "(output rows where the weight's row is real) × (output columns where its column is real).")
 
 
 _IM2COL_NAMES = ("batch", "channels", "height", "width", "k", "stride", "padding", "dilation")
 _IM2COL_CASES = [(2, 3, 9, 7, 3, 2, 1, 2), (1, 4, 28, 28, 5, 1, 2, 1), (4, 2, 11, 16, 3, 3, 0, 4),
-                 (3, 5, 12, 10, 2, 1, 3, 5), (32, 128, 27, 27, 3, 2, 1, 3), (2, 1, 6, 8, 7, 2, 3, 1)]
+                 (3, 5, 12, 10, 2, 1, 3, 5), (32, 128, 28, 28, 3, 2, 1, 3), (2, 1, 6, 8, 7, 2, 3, 1)]
 # course_lib's finished helpers; PyTorch's operators (F.unfold, Tensor.unfold, nn.Conv2d, even on meta
 # tensors) are refused at the operator level while the function runs.
 _IM2COL_FORBIDDEN = ("course_lib.matmul.im2col_bytes", "course_lib.matmul.conv_matrix",
@@ -344,19 +366,29 @@ _PATCH_CASES = [((1, 1, 4, 4), (3, 3), (1, 1), (1, 1), (1, 1)), ((2, 2, 7, 5), (
                 ((1, 4, 3, 5), (5, 3), (2, 3), (2, 1), (1, 2))]
 
 # What the two function-writing exercises forbid, patched to refuse while the student's function runs.
-# forbidden() refuses a torch.ops operator's overloads (.default, .out) too, and swaps the code of course_lib's
-# Python functions, so the names the package re-exports (course_lib.conv_matrix) refuse as well.
+# forbidden() swaps the code of course_lib's Python functions, so the names the package re-exports
+# (course_lib.conv_matrix) refuse as well. No torch.ops.aten operator is patched: the dispatcher looks
+# operators up there while refuse_aten_ops watches them, and that watch refuses them however they are
+# called (torch.ops.aten.im2col.default, a grad_fn called by hand).
 _NO_UNFOLD_OR_PAD = ("torch.nn.functional.unfold", "torch.nn.functional.pad", "torch._C._nn.im2col",
-                     "torch._C._nn.pad", "torch._C._nn._pad_enum", "torch.constant_pad_nd", "torch.ops.aten.im2col",
-                     "torch.ops.aten.constant_pad_nd", "torch.ops.aten.pad", "torch.ops.aten._pad_enum")
+                     "torch._C._nn.pad", "torch._C._nn._pad_enum", "torch.constant_pad_nd")
+# Autograd's convolution operators, refused underneath: a grad_fn called by hand on a graph built under
+# torch.inference_mode(False) reaches them without any of the names below.
+_NO_AUTOGRAD_ATEN = ("convolution_backward", "convolution_backward_overrideable", "_slow_conv2d_backward")
 _NO_AUTOGRAD = ("torch.nn.grad.conv2d_input", "torch.autograd.grad", "torch.autograd.backward",
-                "torch.ops.aten.convolution_backward",
                 *(f"torch.func.{name}" for name in ("vjp", "grad", "grad_and_value", "jacrev", "jacfwd", "jvp",
                                                     "hessian", "linearize")),
                 "course_lib.matmul.conv_matrix", "course_lib.matmul.conv2d_matmul",
                 # nn.ConvTranspose2d(..)(g, output_size=..) works output_padding out for the student: every
                 # forward of a transposed-convolution module goes through this method
                 "torch.nn.modules.conv._ConvTransposeNd._output_padding")
+
+
+# ...and the operators underneath, watched while the function runs: a convolution with one-hot kernels
+# (F.conv2d with torch.eye(C·kH·kW) as its weight) copies every patch out in one call, F.fold's col2im
+# and F.unfold's im2col handle patches whole, and constant_pad_nd is the padding behind F.pad.
+_NO_PATCH_ATEN = (*(op for op in _CONV_BY_HAND_ATEN if op not in ("unfold", "as_strided")), "col2im",
+                  "constant_pad_nd")
 
 
 def _unfolded(x: torch.Tensor, ks, stride, pad, dilation) -> torch.Tensor:
@@ -397,16 +429,19 @@ def _pad_patches(answer: Any) -> str:
     for shape, ks, stride, pad, dil in _PATCH_CASES:
         x = torch.randn(shape, generator=gen)
         expected = _unfolded(x, ks, stride, pad, dil)
-        with forbidden(_NO_UNFOLD_OR_PAD, "do the padding and the patch gathering yourself."):
+        why = ("do the padding and the patch gathering yourself: F.pad would pad for you, and F.unfold, F.fold or a "
+               "convolution with one-hot kernels would gather the patches.")
+        with refuse_aten_ops(_NO_PATCH_ATEN, why), forbidden(_NO_UNFOLD_OR_PAD, why):
             got = answer(x.clone(), ks, stride, pad, dil)
         if not isinstance(got, torch.Tensor):
             raise Feedback(f"Return a tensor, got {type(got).__name__}.")
         where = f"For x of shape {shape}, kernel_size={ks}, stride={stride}, padding={pad}, dilation={dil}"
         if got.shape != expected.shape:
             hints = [hint for wrong, hint in _patch_mistakes(x, ks, stride, pad, dil) if got.shape == wrong.shape]
-            hint = hints[0] if hints else " Expected N·oH·oW rows and C·kH·kW columns."
-            raise Feedback(f"{where}: your matrix has shape {tuple(got.shape)}; expected "
-                           f"{tuple(expected.shape)}.{hint}")
+            hint = hints[0] if hints else (" The patch matrix has N·oH·oW rows, one per output pixel of every "
+                                           "image, and C·kH·kW columns.")
+            raise Feedback(f"{where}: your matrix has shape {tuple(got.shape)}, which is not the patch "
+                           f"matrix's.{hint}")
         if not torch.allclose(got.float(), expected, atol=1e-5):
             for wrong, hint in _patch_mistakes(x, ks, stride, pad, dil):
                 if wrong.shape == got.shape and torch.allclose(got.float(), wrong, atol=1e-5):
@@ -441,7 +476,8 @@ def _input_grad(answer: Any) -> str:
             short = got.shape[:2] == expected.shape[:2] and all(
                 0 <= e - o < stride for e, o in zip(expected.shape[2:], got.shape[2:], strict=False))
             hint = (" With stride > 1 several input sizes give the same output size: use output_padding to "
-                    "get the exact size back." if stride > 1 and short else
+                    "get the exact size back, one value per axis (output_padding=(ph, pw)), since height and "
+                    "width can need different ones." if stride > 1 and short else
                     " Pass F.conv_transpose2d the forward weight as it is, with the layer's stride and padding.")
             raise Feedback(f"For {where} your gradient has shape {tuple(got.shape)}; expected "
                            f"{tuple(expected.shape)}.{hint}")
@@ -456,15 +492,17 @@ def _input_grad(answer: Any) -> str:
 def _run_without_autograd(answer, *args):
     """The student's input_grad(*args), with autograd's routes to the gradient switched off.
 
-    Under torch.inference_mode() autograd records no graph, even inside torch.enable_grad(), so a
-    grad_fn called by hand or the engine's run_backward has nothing to work on; forbidden() refuses the
-    named functions that compute a gradient (and course_lib's ready-made convolutions) outright.
+    Under torch.inference_mode() autograd records no graph, even inside torch.enable_grad(), so a tensor's
+    grad_fn is None and the engine's run_backward has nothing to work on. A function can still leave it
+    (torch.inference_mode(False)) and build a graph whose grad_fn it calls by hand, so autograd's
+    convolution operator is refused underneath as well; forbidden() refuses the named functions that
+    compute a gradient (and course_lib's ready-made convolutions) outright.
     """
+    why = ("compute the gradient with F.conv_transpose2d and the output_padding you worked out, not with "
+           "autograd, torch.func, nn.ConvTranspose2d (its output_size works output_padding out for you) or "
+           "course_lib's ready-made convolutions.")
     try:
-        with forbidden(_NO_AUTOGRAD, "compute the gradient with F.conv_transpose2d and the output_padding you "
-                                     "worked out, not with autograd, torch.func, nn.ConvTranspose2d (its "
-                                     "output_size works output_padding out for you) or course_lib's ready-made "
-                                     "convolutions."), torch.inference_mode():
+        with refuse_aten_ops(_NO_AUTOGRAD_ATEN, why), forbidden(_NO_AUTOGRAD, why), torch.inference_mode():
             return answer(*args)
     except (RuntimeError, TypeError) as e:
         text = _safe_text(e)
