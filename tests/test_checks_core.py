@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.functional import unfold as unfold_imported_before
 
-from course_lib.checks.core import Feedback, forbidden
+from course_lib.checks.core import Feedback, forbidden, refuse_aten_ops
 
 _X = torch.arange(16.0).reshape(1, 1, 4, 4)
 
@@ -87,7 +87,7 @@ def test_forbidden_refuses_the_ways_round_its_patches_and_restores_them():
                            (lambda: subprocess.check_output(["echo"]), "subprocess.Popen"),
                            (lambda: os.system("true"), "os.system"),
                            (lambda: os.popen("true"), "os.popen")]:
-            with pytest.raises(Feedback, match=rf"called {name}, .*may not reload or re-import modules, nor start"):
+            with pytest.raises(Feedback, match=rf"called {name}, .*may not reload or re-import modules, start other"):
                 call()
         del sys.modules["course_lib.receptive"]
         with pytest.raises(Feedback, match=r"imported course_lib\.receptive afresh"):
@@ -98,3 +98,33 @@ def test_forbidden_refuses_the_ways_round_its_patches_and_restores_them():
     assert course_lib.receptive.receptive_field is receptive.receptive_field
     assert importlib.reload(json) is json  # and everything works again after the block
     assert subprocess.run(["true"]).returncode == 0 and os.system("true") == 0
+
+
+def test_forbidden_refuses_threads_and_switching_dispatch_off():
+    """refuse_operators watches one thread, and PyTorch can switch its dispatch modes off: both are refused."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+    import torch.utils._mode_utils as mode_utils
+
+    pool = ThreadPoolExecutor(1)
+    pool.submit(lambda: None).result()  # a worker thread started before the check
+    with refuse_aten_ops(("relu",), "write it yourself."), forbidden((), "write it yourself."):
+        with pytest.raises(Feedback, match="reached PyTorch's aten.relu"):
+            torch.relu(torch.ones(2))
+        for call, name in [(lambda: threading.Thread(target=print).start(), "threading.Thread.start"),
+                           (lambda: pool.submit(torch.relu, torch.ones(2)),
+                            "concurrent.futures.ThreadPoolExecutor.submit"),
+                           (lambda: torch._C._DisableTorchDispatch(), "torch._C._DisableTorchDispatch"),
+                           (lambda: mode_utils.no_dispatch(), "torch.utils._mode_utils.no_dispatch"),
+                           (lambda: torch._C.DisableTorchFunction(), "torch._C.DisableTorchFunction")]:
+            with pytest.raises(Feedback, match=rf"called {name}, .*start other threads or processes"):
+                call()
+    assert pool.submit(torch.relu, -torch.ones(2)).result().sum() == 0  # everything works again
+    thread = threading.Thread(target=print)
+    thread.start()
+    thread.join()
+    with mode_utils.no_dispatch():
+        assert torch.relu(torch.ones(1)).item() == 1
+    pool.shutdown()

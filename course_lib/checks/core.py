@@ -303,8 +303,11 @@ def forbidden(targets: tuple[str, ...], why: str, namespace: dict[str, Any] | No
 
     Whatever the targets, the block also refuses what would get round the patches: reloading a
     module (``importlib.reload``) or importing afresh a module that holds a target (after deleting
-    it from ``sys.modules``), which would make unpatched copies of its functions, and starting
-    processes (``subprocess``, ``os.system``, ``os.fork``...), which run code that no patch reaches.
+    it from ``sys.modules``), which would make unpatched copies of its functions; starting
+    processes (``subprocess``, ``os.system``, ``os.fork``...) or threads, which run code that no patch
+    or dispatch mode reaches; and switching off PyTorch's dispatch (``torch._C._DisableTorchDispatch``).
+    It is a net for the routes a student is likely to try, not a security boundary: graded scores
+    come from the grader's sandbox and hidden tests (instructors.md).
     """
     import sys
     from unittest import mock
@@ -365,10 +368,14 @@ def forbidden(targets: tuple[str, ...], why: str, namespace: dict[str, Any] | No
 _REFUSALS: dict[str, str] = {}
 
 # What forbidden() refuses whatever the exercise: the ways round its patches.
+# Threads escape refuse_operators (a dispatch mode watches only its own thread), and the last three switch
+# PyTorch's dispatch or function modes off.
 _GUARDED = ("importlib.reload", "subprocess.Popen", "os.system", "os.popen", "os.fork", "os.forkpty",
-            "os.posix_spawn", "os.posix_spawnp")
+            "os.posix_spawn", "os.posix_spawnp", "threading.Thread.start",
+            "concurrent.futures.ThreadPoolExecutor.submit", "torch._C._DisableTorchDispatch",
+            "torch.utils._mode_utils.no_dispatch", "torch._C.DisableTorchFunction")
 _GUARDED_WHY = ("a check runs your function in this notebook as it is, so while it runs it may not reload or "
-                "re-import modules, nor start other processes.")
+                "re-import modules, start other threads or processes, or switch off PyTorch's dispatch.")
 
 
 def _parents(target: str) -> list[str]:
