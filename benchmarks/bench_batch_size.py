@@ -1,8 +1,10 @@
 """Seconds per epoch against batch size: chapter 4's simple_cnn, one epoch of fit_one_cycle at 0.06.
 
 For batch sizes 128, 256, 512 and 1024 this trains seed 0 through ``course_lib.train`` (fastai's
-Learner), the same run chapter 4 shows, and times the whole epoch (training and the pass over the
-10,000 test digits). The sizes run in interleaved rounds and each keeps its fastest round, which
+Learner) with chapter 4's settings, unhooked and in its own process, and times the whole epoch
+(training and the pass over the 10,000 test digits). Float sums can round differently from the
+chapter's run (another process, possibly another machine), so the same seed can end at a slightly
+different accuracy than the chapter shows. The sizes run in interleaved rounds and each keeps its fastest round, which
 is the least disturbed by other processes. Whether a larger batch makes an epoch faster may depend
 on the CPU, so the result records the machine (benchmarks/machine.py).
 

@@ -4,6 +4,7 @@ reject answers of the wrong type without a traceback."""
 from __future__ import annotations
 
 import math
+import sys
 
 import pytest
 import torch
@@ -243,7 +244,7 @@ def _sched_exp_route(start_lr, end_lr, num_it):
     [
         ("ex-ch4-warmup-steps", lambda bs, p: len(__import__("course_lib").mnist_dls(bs=bs).train),
          "course_lib.loaders.mnist_dls"),
-        ("ex-ch4-torch-linear-lr", _one_cycle_lr_route, "OneCycleLR"),
+        ("ex-ch4-torch-linear-lr", _one_cycle_lr_route, "torch.optim.optimizer.Optimizer.__init__"),
         ("ex-ch4-torch-linear-lr", _one_cycle_schedule_route, "one_cycle_schedule"),
         ("ex-ch4-torch-linear-lr", _combined_cos_route, "combined_cos"),
         ("ex-ch4-minimum-suggestion", _lr_find_route, "fastai.callback.schedule.minimum"),
@@ -348,3 +349,163 @@ def test_specific_hints_do_not_give_away_the_answer(label, answer, giveaway):
     result = check(label, answer)
     assert not result.passed
     assert giveaway not in result.message, result.message
+
+
+# Routes that get a fresh copy of a refused function, by reloading or re-importing its module or by running its
+# source again, which the refusal of the original function objects does not reach. The checks refuse what such a
+# copy still needs from outside its module: PyTorch's optimizer and scheduler base classes, course_lib's argument
+# validation, fastcore's store_attr (fastai's schedule objects) and fastai's Learner.
+_COPIED_MODULES = ("torch.optim.lr_scheduler", "course_lib.schedules", "fastai.callback.schedule")
+
+
+@pytest.fixture
+def restore_modules():
+    """Undo what a reload or a fresh import does to the modules and classes the other tests use."""
+    import importlib
+
+    from fastai.learner import Learner, Recorder
+
+    modules = {name: importlib.import_module(name) for name in _COPIED_MODULES}
+    saved = {name: dict(vars(module)) for name, module in modules.items()}
+    classes = {cls: dict(vars(cls)) for cls in (Learner, Recorder)}  # fastai's schedule module patches both
+    yield
+    for name, module in modules.items():
+        sys.modules[name] = module
+        module.__dict__.update(saved[name])
+        parent, _, child = name.rpartition(".")
+        setattr(sys.modules[parent], child, module)
+    for cls, attributes in classes.items():
+        for key, value in attributes.items():
+            if vars(cls).get(key) is not value:
+                setattr(cls, key, value)
+
+
+def _step_scheduler(scheduler_class, t, total_steps, max_lr, **kwargs):
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=max_lr)
+    sched = scheduler_class(opt, max_lr=max_lr, total_steps=total_steps, anneal_strategy="linear", **kwargs)
+    for _ in range(t):
+        opt.step()
+        sched.step()
+    return opt.param_groups[0]["lr"]
+
+
+def _reloaded_one_cycle_lr(t, total_steps, max_lr, **kwargs):
+    import importlib
+
+    return _step_scheduler(importlib.reload(torch.optim.lr_scheduler).OneCycleLR, t, total_steps, max_lr, **kwargs)
+
+
+def _reimported_one_cycle_lr(t, total_steps, max_lr, **kwargs):
+    import importlib
+
+    sys.modules.pop("torch.optim.lr_scheduler")
+    fresh = importlib.import_module("torch.optim.lr_scheduler")
+    return _step_scheduler(fresh.OneCycleLR, t, total_steps, max_lr, **kwargs)
+
+
+def _exec_one_cycle_lr(t, total_steps, max_lr, **kwargs):
+    import inspect
+
+    namespace = dict(vars(torch.optim.lr_scheduler))
+    exec(inspect.getsource(torch.optim.lr_scheduler.OneCycleLR), namespace)  # noqa: S102
+    return _step_scheduler(namespace["OneCycleLR"], t, total_steps, max_lr, **kwargs)
+
+
+def _reloaded_warmup_schedule(bs, pct_start):
+    import importlib
+
+    import course_lib.schedules
+
+    schedules = importlib.reload(course_lib.schedules)
+    # a final rate equal to the peak: the annealing stays at 1, the warm-up is below it
+    rates = schedules.one_cycle_schedule(60000 // bs, 1.0, pct_start=pct_start, div=2.0, div_final=1.0).lr
+    return int((rates < 1).sum())
+
+
+def _reloaded_combined_cos(bs, pct_start):
+    import importlib
+
+    import fastai.callback.schedule
+
+    schedule = importlib.reload(fastai.callback.schedule)
+    n = 60000 // bs
+    return sum(float(schedule.combined_cos(pct_start, 0.5, 1.0, 1.0)(t / n)) < 1 for t in range(n))
+
+
+def _reloaded_sched_exp(start_lr, end_lr, num_it):
+    import importlib
+
+    import fastai.callback.schedule
+
+    sched = importlib.reload(fastai.callback.schedule).SchedExp(start_lr, end_lr)
+    return sched((num_it // 10) / num_it) / 10, sched((num_it - 6) / num_it) / 10
+
+
+def _reloaded_lr_find(start_lr, end_lr, num_it):
+    """lr_find as the reloaded module patches it onto the Learner, on a learner built before the check."""
+    import importlib
+
+    import fastai.callback.schedule
+
+    importlib.reload(fastai.callback.schedule)
+    with _TINY_LEARNER.no_bar(), _TINY_LEARNER.no_logging():
+        _TINY_LEARNER.lr_find(start_lr=start_lr, end_lr=end_lr, num_it=num_it, stop_div=False, show_plot=False,
+                              suggest_funcs=())
+    lrs = _TINY_LEARNER.recorder.lrs
+    return lrs[num_it // 10] / 10, lrs[num_it - 6] / 10
+
+
+def _tiny_learner():
+    import fastai.callback.progress  # noqa: F401  (Learner.no_bar)
+    from fastai.data.core import DataLoaders
+    from fastai.data.load import DataLoader
+    from fastai.learner import Learner
+
+    x = torch.randn(64, 3, generator=torch.Generator().manual_seed(0))
+    data = list(zip(x, x.sum(1), strict=True))
+    dls = DataLoaders(DataLoader(data, bs=8, drop_last=True), DataLoader(data, bs=8))
+    return Learner(dls, torch.nn.Linear(3, 1), loss_func=lambda p, t: F.mse_loss(p.squeeze(-1), t))
+
+
+_TINY_LEARNER = _tiny_learner()
+
+
+@pytest.mark.parametrize(
+    "label, answer, refused",
+    [
+        ("ex-ch4-torch-linear-lr", _reloaded_one_cycle_lr, "torch.optim.optimizer.Optimizer.__init__"),
+        ("ex-ch4-torch-linear-lr", _reimported_one_cycle_lr, "torch.optim.optimizer.Optimizer.__init__"),
+        ("ex-ch4-torch-linear-lr", _exec_one_cycle_lr, "torch.optim.optimizer.Optimizer.__init__"),
+        ("ex-ch4-warmup-steps", _reloaded_warmup_schedule, "course_lib._validate.check_int"),
+        ("ex-ch4-warmup-steps", _reloaded_combined_cos, "fastcore.basics.store_attr"),
+        ("ex-ch4-minimum-suggestion", _reloaded_sched_exp, "fastcore.basics.store_attr"),
+        ("ex-ch4-minimum-suggestion", _reloaded_lr_find, "fastcore.basics.store_attr"),  # LRFinder's
+        ("ex-ch4-minimum-suggestion", lambda start_lr, end_lr, num_it: _TINY_LEARNER.fit(1),
+         "fastai.learner.Learner.fit"),
+    ],
+)
+def test_fresh_copies_of_refused_functions_are_refused(restore_modules, label, answer, refused):
+    result = check(label, answer)
+    assert not result.passed
+    assert "which this exercise rules out" in result.message and refused in result.message, result.message
+
+
+def test_scheduler_base_classes_are_refused_for_a_copied_scheduler():
+    """A copy of OneCycleLR run on an optimizer built before the check still needs LRScheduler's methods."""
+    import inspect
+
+    namespace = dict(vars(torch.optim.lr_scheduler))
+    exec(inspect.getsource(torch.optim.lr_scheduler.OneCycleLR), namespace)  # noqa: S102
+    copied = namespace["OneCycleLR"]
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+
+    def answer(t, total_steps, max_lr, **kwargs):
+        sched = copied(opt, max_lr=max_lr, total_steps=total_steps, anneal_strategy="linear", **kwargs)
+        for _ in range(t):
+            opt.step()
+            sched.step()
+        return opt.param_groups[0]["lr"]
+
+    result = check("ex-ch4-torch-linear-lr", answer)
+    assert not result.passed
+    assert "torch.optim.lr_scheduler.LRScheduler" in result.message, result.message

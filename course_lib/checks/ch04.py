@@ -59,8 +59,14 @@ def _dropped_images(answer: Any) -> str:
 # exercise names; the others are not shown. None has pct_start*n whole, where the count would hinge on how
 # the float t/n rounds.
 _WARMUP_CASES = ((EXERCISE_BS, 0.3), (512, 0.25), (384, 0.3), (700, 0.35), (96, 0.25), (333, 0.22), (1000, 0.42))
+# A reloaded or re-imported module, or a refused function's source run again, makes fresh copies that the
+# refusal of the original function objects does not reach. So each exercise also refuses what such copies still
+# need from outside their module: course_lib's argument checks (mnist_dls, one_cycle_schedule), fastcore's
+# store_attr (every fastai schedule object is an _Annealer built with it), PyTorch's optimizer and scheduler
+# base classes (OneCycleLR) and fastai's Learner (lr_find).
+_COPY_NEEDS = ("course_lib._validate.check_int", "fastcore.basics.store_attr")
 _WARMUP_REFUSED = ("course_lib.loaders.mnist_dls", "course_lib.schedules.one_cycle_schedule",
-                   "fastai.callback.schedule.combined_cos", "fastai.callback.schedule.combine_scheds")
+                   "fastai.callback.schedule.combined_cos", "fastai.callback.schedule.combine_scheds", *_COPY_NEEDS)
 
 
 def _warmup_count(n: int, pct_start: float) -> int:
@@ -125,7 +131,9 @@ _TORCH_REFUSED = ("torch.optim.lr_scheduler.OneCycleLR.__init__", "torch.optim.l
                   "fastai.callback.schedule.combined_cos", "fastai.callback.schedule.combine_scheds",
                   "fastai.callback.schedule.sched_lin", "fastai.callback.schedule.sched_cos",
                   "fastai.callback.schedule.SchedLin", "fastai.callback.schedule.SchedCos",
-                  "course_lib.schedules.one_cycle_schedule", "course_lib.schedules.cosine_anneal")
+                  "course_lib.schedules.one_cycle_schedule", "course_lib.schedules.cosine_anneal",
+                  "torch.optim.optimizer.Optimizer.__init__", "torch.optim.lr_scheduler.LRScheduler.__init__",
+                  "torch.optim.lr_scheduler.LRScheduler.step", *_COPY_NEEDS)
 
 
 def _torch_linear_rates(total_steps: int, max_lr: float, **kwargs: float) -> list[float]:
@@ -207,7 +215,8 @@ def _torch_linear_warmup(answer: Any) -> str:
                              + [f"{k}={v:g}" for k, v in kwargs.items()])
         where = f"With {settings}"
         got = []
-        with forbidden(_TORCH_REFUSED, "write the schedule from its phases yourself.",
+        with forbidden(_TORCH_REFUSED, "write the schedule from its phases yourself; your function may not "
+                                       "build or step a PyTorch optimizer or scheduler (outside it you may).",
                        getattr(answer, "__globals__", None)):
             for t in range(total_steps):
                 try:
@@ -328,7 +337,8 @@ _LR_FIND_CASES = ((1e-7, 10.0, 100), (1e-6, 1.0, 200), (1e-5, 10.0, 55), (1e-4, 
                   (3e-6, 0.5, 64))
 _LR_FIND_REFUSED = ("fastai.callback.schedule.minimum", "fastai.callback.schedule.LRFinder.__init__",
                     "fastai.learner.Learner.lr_find", "fastai.callback.schedule.SchedExp",
-                    "fastai.callback.schedule.sched_exp")
+                    "fastai.callback.schedule.sched_exp", "fastai.learner.Learner.__init__",
+                    "fastai.learner.Learner.fit", *_COPY_NEEDS)
 
 
 def _minimum_range_reference(start_lr: float, end_lr: float, num_it: int) -> tuple[float, float]:
