@@ -487,7 +487,10 @@ _TINY_LEARNER = _tiny_learner()
 def test_fresh_copies_of_refused_functions_are_refused(restore_modules, label, answer, refused):
     result = check(label, answer)
     assert not result.passed
-    assert "which this exercise rules out" in result.message and refused in result.message, result.message
+    # core.forbidden() may refuse the reload or the fresh import itself, before the exercise's own list
+    caught = (refused, "importlib.reload", "afresh")
+    assert "which this exercise rules out" in result.message, result.message
+    assert any(what in result.message for what in caught), result.message
 
 
 def test_scheduler_base_classes_are_refused_for_a_copied_scheduler():
