@@ -37,11 +37,14 @@ from course_lib.instructor.sandbox import Limits
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_1 = ROOT / "chapters" / "01_convolutions_and_shapes.ipynb"
 RESULT = Path(__file__).resolve().parent / "results" / "grading.json"
-# The student cells of the two function exercises, each a comment and a raise.
+# The student cells of the three function exercises, each a comment and a raise.
 CONV_STUB = "    # Your answer: loop over the output positions and take weighted sums.\n    raise NotImplementedError"
 WEIGHT_STUB = "    # Your answer: return the pair (shape, count).\n    raise NotImplementedError"
+SAME_STUB = "    # Your answer: return the tuple (left, right, top, bottom).\n    raise NotImplementedError"
 RIGHT = [("output_size_answer = None", "output_size_answer = 30"),
-         ("dilated_padding_answer = None", "dilated_padding_answer = (4, 4, 4, 5)"),
+         (SAME_STUB, "    (kh, kw), (dh, dw) = [(v, v) if isinstance(v, int) else v for v in (kernel_size, dilation)]\n"
+          "    th, tw = dh * (kh - 1), dw * (kw - 1)\n"
+          "    return tw // 2, tw - tw // 2, th // 2, th - th // 2"),
          (WEIGHT_STUB, "    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size\n"
           "    return (out_channels, in_channels, kh, kw), out_channels * in_channels * kh * kw + out_channels * bias"),
          ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),
@@ -52,7 +55,8 @@ RIGHT = [("output_size_answer = None", "output_size_answer = 30"),
           "        for j in range(image.shape[1] - kw + 1)])\n"
           "        for i in range(image.shape[0] - kh + 1)])")]
 WRONG = [("output_size_answer = None", "output_size_answer = 15"),
-         ("dilated_padding_answer = None", "dilated_padding_answer = (1, 2, 1, 2)"),
+         (SAME_STUB, "    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size\n"
+          "    return (kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2"),
          (WEIGHT_STUB, "    k = kernel_size if isinstance(kernel_size, int) else kernel_size[0]\n"
           "    return (in_channels, out_channels, k, k), in_channels * out_channels * k * k + out_channels"),
          ("my_kernel = None", "my_kernel = [[-1, -1, -1], [0, 0, 0], [1, 1, 1]]"),

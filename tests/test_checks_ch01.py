@@ -35,9 +35,6 @@ def im2col_conv(img, k):
         ("ex-ch1-output-size", 30),
         ("ex-ch1-output-size", torch.tensor(30)),
         ("ex-ch1-output-size", np.int64(30)),
-        ("ex-ch1-same-padding", (4, 4, 4, 5)),
-        ("ex-ch1-same-padding", [4, 4, 4, 5]),
-        ("ex-ch1-same-padding", torch.tensor([4, 4, 4, 5])),
         ("ex-ch1-diagonal-kernel", [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]),
         ("ex-ch1-diagonal-kernel", [[-1, 0, 1], [0, 0, 0], [1, 0, -1]]),
         ("ex-ch1-diagonal-kernel", torch.tensor([[0.0, 0.0, 0.0], [0.0, 1.0, -1.0], [0.0, -1.0, 1.0]])),
@@ -78,25 +75,6 @@ def test_loop_convolution_passes():
         ("ex-ch1-output-size", "30", "whole number (an int), got str '30'"),
         ("ex-ch1-output-size", True, "whole number (an int), got bool True"),
         ("ex-ch1-output-size", torch.tensor(30.0), "whole number (an int), got Tensor"),
-        ("ex-ch1-same-padding", (4, 4, 5, 4), "puts the height's extra pixel before"),
-        ("ex-ch1-same-padding", (4, 5, 4, 4), "(left, right, top, bottom)"),
-        ("ex-ch1-same-padding", (4, 5, 4, 5), "the height's padding on both axes"),
-        ("ex-ch1-same-padding", (6, 6, 3, 3), "swapped the dilations"),
-        ("ex-ch1-same-padding", (1, 2, 1, 2), "undilated 4×4 kernel"),
-        ("ex-ch1-same-padding", (2, 2, 1, 2), "undilated kernel 4 high and 5 wide"),
-        ("ex-ch1-same-padding", (3, 5, 4, 5), "The totals are right"),
-        ("ex-ch1-same-padding", (5, 5, 6, 6), "dilation*ks"),
-        ("ex-ch1-same-padding", (4, 4, 4, 4), "does not keep its height: count the rows the"),
-        ("ex-ch1-same-padding", (5, 5, 5, 5), "does not keep its height or its width: count the rows and the"),
-        ("ex-ch1-same-padding", (0, 0, 4, 5), "does not keep its width: count the columns the"),
-        ("ex-ch1-same-padding", (4, 4, 0, 0), "does not keep its height: count the rows the"),
-        ("ex-ch1-same-padding", (-1, 0, 0, 0), "Negative padding"),
-        ("ex-ch1-same-padding", 4.5, "single number"),
-        ("ex-ch1-same-padding", 9, "single number"),
-        ("ex-ch1-same-padding", (4.5, 4.5, 4.5, 4.5), "use // rather than /"),
-        ("ex-ch1-same-padding", (4, 5), "you gave 2"),
-        ("ex-ch1-same-padding", "4, 4, 4, 5", "string"),
-        ("ex-ch1-same-padding", {"left": 4}, "whole number"),
         ("ex-ch1-diagonal-kernel", [[1, 1, 1], [1, 1, 1], [1, 1, 1]], "flat (constant) image"),
         ("ex-ch1-diagonal-kernel", [[-1, -1, -1], [0, 0, 0], [1, 1, 1]], "every row of the kernel sum to 0"),
         ("ex-ch1-diagonal-kernel", [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], "every column of"),
@@ -111,8 +89,8 @@ def test_loop_convolution_passes():
         ("ex-ch1-diagonal-kernel", lambda: 0, "cannot read your function"),
         ("ex-ch1-stride-chain", 31, "as if it had no floor"),
         ("ex-ch1-stride-chain", 31, "rounding each layer's output up"),
-        ("ex-ch1-stride-chain", 22, "22 is not it. Count the layers you undid: there are four."),
-        ("ex-ch1-stride-chain", 94, "94 is not it. Count the layers you undid: there are four."),
+        ("ex-ch1-stride-chain", 22, "22 is not it. Put your n through the four layers"),
+        ("ex-ch1-stride-chain", 94, "94 is not it. Put your n through the four layers"),
         ("ex-ch1-stride-chain", 61, "if the padding were added once"),
         ("ex-ch1-stride-chain", 61, "the receptive field of one output unit of these four layers"),
         ("ex-ch1-stride-chain", 76, "if the padding is ignored"),
@@ -180,7 +158,7 @@ def weights(in_channels, out_channels, kernel_size, bias=True):
     [
         weights,
         lambda i, o, k, bias=True: (list(weights(i, o, k, bias)[0]), np.int64(weights(i, o, k, bias)[1])),
-        lambda i, o, k, bias=True: (torch.Size(weights(i, o, k, bias)[0]), torch.tensor(weights(i, o, k, bias)[1])),
+        lambda i, o, k, bias=True: (torch.Size(weights(i, o, k, bias)[0]), weights(i, o, k, bias)[1]),
         lambda in_channels, out_channels, kernel_size, bias=True: weights(in_channels, out_channels,
                                                                            kernel_size, bias),
     ],
@@ -219,6 +197,11 @@ def _module_path_layer(i, o, k, bias=True):
 def _matmul_layer(i, o, k, bias=True):
     layer = course_lib.MatmulConv2d(i, o, k, bias=bias)
     return tuple(layer.weight.shape), sum(p.numel() for p in layer.parameters())
+
+
+def _quantized_layer(i, o, k, bias=True):  # a convolution layer of its own, not built on nn.Conv2d
+    layer = torch.ao.nn.quantized.Conv2d(i, o, k, bias=bias)
+    return tuple(layer.weight().shape), layer.weight().numel() + (o if bias else 0)
 
 
 def _by_trying_orders(i, o, k, bias=True):  # finds the layout by running F.conv2d on candidate weights
@@ -278,6 +261,11 @@ def _square_only(i, o, k, bias=True):
         (_module_path_layer, "which this exercise rules out"),
         (_matmul_layer, "which this exercise rules out"),
         (_by_trying_orders, "which this exercise rules out"),
+        (_quantized_layer, "Your function reached PyTorch's aten._empty_affine_quantized"),
+        (lambda i, o, k, bias=True: (weights(i, o, k, bias)[0], torch.tensor(weights(i, o, k, bias)[1])),
+         "which this exercise rules out: work the shape and the count out from the settings with plain arithmetic"),
+        (lambda i, o, k, bias=True: (tuple(torch.empty(weights(i, o, k)[0], device="meta").shape),
+                                     weights(i, o, k, bias)[1]), "which this exercise rules out"),
         (lambda i, o, k, bias=True: weights(i, o, k, bias)[0], "returned 4 values; return a pair"),
         (lambda i, o, k, bias=True: 610, "returned the int 610; return a pair"),
         (lambda i, o, k, bias=True: str(weights(i, o, k, bias)), "string"),
@@ -387,14 +375,22 @@ def test_course_lib_convolutions_are_given_back_after_the_conv_check():
     assert course_lib.conv2d_loops is course_lib.matmul.conv2d_loops
 
 
-def test_the_padding_answer_is_what_padding_same_does_for_the_dilated_kernel():
-    x, w = torch.randn(1, 1, 28, 28), torch.randn(1, 1, 4, 5)
-    padded = torch.nn.functional.conv2d(torch.nn.functional.pad(x, (4, 4, 4, 5)), w, dilation=(3, 2))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        same = torch.nn.functional.conv2d(x, w, dilation=(3, 2), padding="same")
-    assert padded.shape[-2:] == (28, 28)
-    torch.testing.assert_close(padded, same)
+def test_the_padding_check_agrees_with_padding_same_on_every_setting():
+    from course_lib.checks import ch01
+
+    assert ch01._SAME_SETTINGS[-1] == ((4, 5), (3, 2))  # the chapter's example comes last
+    for kernel_size, dilation in ch01._SAME_SETTINGS:
+        pad = ch01._same_pad(kernel_size, dilation)
+        layer = torch.nn.Conv2d(1, 1, kernel_size, dilation=dilation, padding="same", bias=False)
+        assert tuple(layer._reversed_padding_repeated_twice) == pad
+        x = torch.randn(1, 1, 23, 28)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            same = layer(x)
+        padded = torch.nn.functional.conv2d(torch.nn.functional.pad(x, pad), layer.weight, dilation=dilation)
+        assert padded.shape[-2:] == (23, 28)
+        torch.testing.assert_close(padded, same)
+    assert ch01._same_pad((4, 5), (3, 2)) == (4, 4, 4, 5)
 
 
 def test_the_diagonal_hint_is_right_that_straight_edge_kernels_fail():
@@ -452,11 +448,133 @@ def test_no_output_size_hint_says_whether_a_height_gives_8():
         assert "smallest" not in message, message
 
 
-def test_the_same_padding_fallback_names_the_axis_and_gives_no_size():
-    for pad in [(4, 4, 4, 4), (5, 5, 5, 5), (0, 0, 4, 5), (4, 4, 0, 0), (9, 9, 9, 9), (0, 0, 0, 0)]:
-        message = check("ex-ch1-same-padding", pad).message
-        assert "does not keep its" in message, (pad, message)
-        assert not any(ch.isdigit() for ch in message.replace("28×28", "")), (pad, message)
+def _pair(value):
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def pad_like_same(kernel_size, dilation):
+    """The solution of ex-ch1-same-padding."""
+    (kh, kw), (dh, dw) = _pair(kernel_size), _pair(dilation)
+    pad = []
+    for ks, d in [(kw, dw), (kh, dh)]:
+        total = d * (ks - 1)
+        pad += [total // 2, total - total // 2]
+    return tuple(pad)
+
+
+def _wrong_only_for_the_example(wrong):
+    """Right everywhere except the chapter's example, where it returns ``wrong``."""
+    return lambda k, d: wrong if (k, d) == ((4, 5), (3, 2)) else pad_like_same(k, d)
+
+
+def _before(k, d):
+    left, right, top, bottom = pad_like_same(k, d)
+    return right, left, bottom, top
+
+
+def _axes_swapped(k, d):
+    pad = pad_like_same(k, d)
+    return pad[2:] + pad[:2]
+
+
+def _dilation_times_ks(k, d):
+    (kh, kw), (dh, dw) = _pair(k), _pair(d)
+    return dw * kw // 2, dw * kw - dw * kw // 2, dh * kh // 2, dh * kh - dh * kh // 2
+
+
+def _symmetric_floor(k, d):
+    (kh, kw), (dh, dw) = _pair(k), _pair(d)
+    return (dw * (kw - 1) // 2,) * 2 + (dh * (kh - 1) // 2,) * 2
+
+
+def _same_layer(k, d):
+    return tuple(torch.nn.Conv2d(1, 1, k, dilation=d, padding="same")._reversed_padding_repeated_twice)
+
+
+def _module_path_same_layer(k, d):
+    return tuple(torch.nn.modules.conv.Conv2d(1, 1, k, dilation=d, padding="same")._reversed_padding_repeated_twice)
+
+
+def _course_lib_same_padding(k, d):
+    (kh, kw), (dh, dw) = _pair(k), _pair(d)
+    return (course_lib.same_padding(kw, dw),) * 2 + (course_lib.same_padding(kh, dh),) * 2
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pad_like_same,
+        lambda k, d: list(pad_like_same(k, d)),
+        lambda k, d: torch.Size(pad_like_same(k, d)),
+        lambda k, d: tuple(np.int64(v) for v in pad_like_same(k, d)),
+    ],
+)
+def test_same_padding_functions_that_agree_with_padding_same_pass(answer):
+    result = check("ex-ch1-same-padding", answer)
+    assert result.passed and result.points == 1, result
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (_before, "For pad_like_same(4, 1) you return (2, 1, 2, 1). That keeps the size, but it puts an odd axis's "
+                  "extra pixel before"),
+        (_axes_swapped, "For pad_like_same((3, 6), 1) you return (1, 1, 2, 3). The height's padding and the "
+                        "width's are the other way round. F.pad's order is (left, right, top, bottom)"),
+        (lambda k, d: pad_like_same(k, 1), "For pad_like_same(3, 2) you return (1, 1, 1, 1). That is the padding "
+                                           "without dilation"),
+        (lambda k, d: pad_like_same(k, _pair(d)[::-1]), "pad_like_same(5, (1, 3))"),
+        (lambda k, d: pad_like_same(_pair(k)[::-1], d) if _pair(d)[0] != _pair(d)[1] else pad_like_same(k, d),
+         "For pad_like_same((2, 7), (5, 1)) you return (0, 1, 15, 15). You swapped the kernel's height and width"),
+        (lambda k, d: pad_like_same(k, _pair(d)[::-1]) if _pair(k)[0] != _pair(k)[1] else pad_like_same(k, d),
+         "For pad_like_same((2, 7), (5, 1)) you return (15, 15, 0, 1). You swapped the dilations"),
+        (_dilation_times_ks, "For pad_like_same(3, 1) you return (1, 2, 1, 2). Your padding adds dilation*ks pixels"),
+        (_symmetric_floor, "For pad_like_same(4, 1) you return (1, 1, 1, 1). With this padding a stride-1 "
+                           "convolution does not keep the input's height or its width: count the rows and the "
+                           "columns"),
+        (lambda k, d: (3, 5, 4, 5) if (k, d) == ((4, 5), (3, 2)) else pad_like_same(k, d), "The totals are right"),
+        (_wrong_only_for_the_example((4, 4, 4, 4)), "does not keep the input's height: count the rows the"),
+        (_wrong_only_for_the_example((0, 0, 4, 5)), "does not keep the input's width: count the columns the"),
+        (lambda k, d: (-1, 0, 0, 0), "negative padding crops the image"),
+        (lambda k, d: 4.5, "single number"),
+        (lambda k, d: 9, "single number"),
+        (lambda k, d: (4.5, 4.5, 4.5, 4.5), "use // rather than /"),
+        (lambda k, d: (4, 5), "returned 2 numbers; F.pad on an image takes four"),
+        (lambda k, d: "4, 4, 4, 5", "string"),
+        (lambda k, d: {"left": 4}, "whole number"),
+        (lambda k, d: 1 / 0, "raised ZeroDivisionError"),
+        (lambda kernel_size: (0, 0, 0, 0), "raised TypeError"),
+        (_same_layer, "Your function called torch.nn.Conv2d, which this exercise rules out"),
+        (_module_path_same_layer, "which this exercise rules out"),
+        (_course_lib_same_padding, "Your function called course_lib.shapes.same_padding, which this exercise"),
+        (lambda k, d: tuple(torch.tensor(pad_like_same(k, d)).tolist()), "which this exercise rules out"),
+        ((4, 4, 4, 5), "Pass your function itself"),
+    ],
+)
+def test_wrong_same_padding_functions_get_a_specific_hint(answer, hint):
+    result = check("ex-ch1-same-padding", answer)
+    assert result.status == "wrong" and result.points == 0, result
+    assert hint in result.message, result.message
+
+
+def test_no_same_padding_message_prints_the_examples_padding():
+    wrong = [(4, 4, 5, 4), (4, 5, 4, 4), (4, 5, 4, 5), (6, 6, 3, 3), (1, 2, 1, 2), (2, 2, 1, 2), (3, 5, 4, 5),
+             (5, 5, 6, 6), (4, 4, 4, 4), (5, 5, 5, 5), (0, 0, 4, 5), (4, 4, 0, 0), (9, 9, 9, 9), (0, 0, 0, 0)]
+    answers = [_wrong_only_for_the_example(pad) for pad in wrong] + [
+        _before, _axes_swapped, _dilation_times_ks, _symmetric_floor, lambda k, d: pad_like_same(k, 1),
+        lambda k, d: pad_like_same(k, _pair(d)[::-1]), _same_layer, _course_lib_same_padding]
+    for answer in answers:
+        message = check("ex-ch1-same-padding", answer).message
+        assert "4, 4, 4, 5" not in message and "4, 4, 4 and 5" not in message, message
+        assert " 8 " not in message and " 9 " not in message, message  # nor the totals
+
+
+def test_the_same_padding_check_gives_the_layers_back():
+    check("ex-ch1-same-padding", _same_layer)
+    check("ex-ch1-same-padding", _course_lib_same_padding)
+    assert tuple(torch.nn.Conv2d(1, 1, (4, 5), dilation=(3, 2), padding="same")._reversed_padding_repeated_twice) \
+        == (4, 4, 4, 5)
+    assert course_lib.same_padding(3, 2) == 2
 
 
 def test_no_stride_chain_hint_says_a_value_is_right_for_another_layer_count():
@@ -582,3 +700,78 @@ def test_not_implemented_function_means_not_answered():
 def test_unknown_label_is_a_value_error_naming_it():
     with pytest.raises(ValueError, match=r"label must name a registered exercise, got 'ex-ch1-nope'"):
         check("ex-ch1-nope", 1)
+
+
+def _sliding_window_einsum(im, k):
+    windows = np.lib.stride_tricks.sliding_window_view(im.numpy(), tuple(k.shape))
+    return torch.as_tensor(np.einsum("ijkl,kl->ij", windows, k.numpy()))
+
+
+def _numpy_as_strided_einsum(im, k):
+    a = im.numpy()
+    shape = (a.shape[0] - k.shape[0] + 1, a.shape[1] - k.shape[1] + 1, *k.shape)
+    windows = np.lib.stride_tricks.as_strided(a, shape, a.strides + a.strides)
+    return torch.as_tensor(np.einsum("ijkl,kl->ij", windows, k.numpy()))
+
+
+def _numpy_fft(im, k):
+    (h, w), (kh, kw) = im.shape, k.shape
+    product = np.fft.rfft2(im.numpy()) * np.conj(np.fft.rfft2(k.numpy(), s=(h, w)))
+    return torch.as_tensor(np.fft.irfft2(product, s=(h, w))[: h - kh + 1, : w - kw + 1].copy())
+
+
+def _torch_fft(im, k):
+    (h, w), (kh, kw) = im.shape, k.shape
+    product = torch.fft.rfft2(im) * torch.conj(torch.fft.rfft2(k, s=(h, w)))
+    return torch.fft.irfft2(product, s=(h, w))[: h - kh + 1, : w - kw + 1]
+
+
+@pytest.mark.parametrize(
+    ("answer", "refused"),
+    [
+        (_sliding_window_einsum, "Your function called numpy.lib.stride_tricks.sliding_window_view"),
+        (_numpy_as_strided_einsum, "Your function called numpy.lib.stride_tricks.as_strided"),
+        (_numpy_fft, "Your function called numpy.fft.rfft2"),
+        (_torch_fft, "Your function reached PyTorch's aten._fft_r2c"),
+    ],
+)
+def test_numpys_window_views_and_ffts_are_refused(answer, refused):
+    _same_as_conv2d(answer)
+    result = check("ex-ch1-conv-by-hand", answer)
+    assert result.status == "wrong" and refused in result.message, result
+    assert np.lib.stride_tricks.sliding_window_view(np.arange(4), 2).shape == (3, 2)  # given back
+    assert np.fft.rfft2(np.ones((2, 2)))[0, 0] == 4
+
+
+def test_a_sliding_window_view_imported_before_the_check_is_refused_too():
+    namespace = {}
+    exec("import numpy as np, torch\n"
+         "from numpy.lib.stride_tricks import sliding_window_view\n"
+         "def answer(im, k):\n"
+         "    windows = sliding_window_view(im.numpy(), tuple(k.shape))\n"
+         "    return torch.as_tensor(np.einsum('ijkl,kl->ij', windows, k.numpy()))\n", namespace)
+    _same_as_conv2d(namespace["answer"])
+    result = check("ex-ch1-conv-by-hand", namespace["answer"])
+    assert result.status == "wrong" and "sliding_window_view" in result.message, result
+    assert namespace["sliding_window_view"] is np.lib.stride_tricks.sliding_window_view
+
+
+def _valid(full, k, h, w, first):
+    """The rows and columns of a same-size result that a valid correlation keeps, starting at ``first``."""
+    (kh, kw), (r, c) = k.shape, first
+    return torch.as_tensor(full[r: r + h - kh + 1, c: c + w - kw + 1])
+
+
+def test_scipy_ndimage_is_refused_when_scipy_is_there():
+    ndimage = pytest.importorskip("scipy.ndimage")
+
+    for answer, name in [
+        (lambda im, k: _valid(ndimage.correlate(im.numpy(), k.numpy(), mode="constant"), k, *im.shape,
+                              (k.shape[0] // 2, k.shape[1] // 2)), "scipy.ndimage.correlate"),
+        (lambda im, k: _valid(ndimage.convolve(im.numpy(), k.flip(0, 1).numpy(), mode="constant"), k, *im.shape,
+                              ((k.shape[0] - 1) // 2, (k.shape[1] - 1) // 2)), "scipy.ndimage.convolve"),
+    ]:
+        _same_as_conv2d(answer)
+        result = check("ex-ch1-conv-by-hand", answer)
+        assert result.status == "wrong" and f"Your function called {name}," in result.message, result
+    assert ndimage.correlate(np.ones((3, 3)), np.ones((1, 1))).sum() == 9  # given back

@@ -29,6 +29,13 @@ WEIGHT_STUB = "    # Your answer: return the pair (shape, count).\n    raise Not
 RIGHT_WEIGHTS = ("    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size\n"
                  "    count = out_channels * in_channels * kh * kw + out_channels * bias\n"
                  "    return (out_channels, in_channels, kh, kw), count")
+SAME_STUB = "    # Your answer: return the tuple (left, right, top, bottom).\n    raise NotImplementedError"
+RIGHT_SAME = ("    (kh, kw), (dh, dw) = [(v, v) if isinstance(v, int) else v for v in (kernel_size, dilation)]\n"
+              "    th, tw = dh * (kh - 1), dw * (kw - 1)\n"
+              "    return tw // 2, tw - tw // 2, th // 2, th - th // 2")
+# the classic mistake: the padding of the kernel without its dilation
+UNDILATED_SAME = ("    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size\n"
+                  "    return (kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2")
 
 
 def require_bwrap() -> None:
@@ -147,12 +154,11 @@ def test_real_chapter_submissions_graded_from_the_command_line(tmp_path, capsys)
     require_bwrap()
     partial = issued(CHAPTER_1)
     _answer(partial, "output_size_answer = None", "output_size_answer = 30")
-    _answer(partial, "dilated_padding_answer = None",
-            "dilated_padding_answer = (1, 2, 1, 2)")  # the classic mistake: no dilation
+    _answer(partial, SAME_STUB, UNDILATED_SAME)
     conv_by_hand_answer(partial)
     full = issued(CHAPTER_1)
     for old, new in [("output_size_answer = None", "output_size_answer = 30"),
-                     ("dilated_padding_answer = None", "dilated_padding_answer = (4, 4, 4, 5)"),
+                     (SAME_STUB, RIGHT_SAME),
                      (WEIGHT_STUB, RIGHT_WEIGHTS),
                      ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),
                      ("stride_chain_answer = None", "stride_chain_answer = 46")]:
@@ -172,7 +178,8 @@ def test_real_chapter_submissions_graded_from_the_command_line(tmp_path, capsys)
     out = capsys.readouterr().out
     assert "student_1.ipynb: 2/6" in out and "student_2.ipynb: 6/6" in out
     feedback = (tmp_path / "grades_feedback" / "student_1.feedback.md").read_text()
-    assert "**ex-ch1-same-padding** (0/1, wrong): (1, 2, 1, 2) is right for an undilated" in feedback
+    assert ("**ex-ch1-same-padding** (0/1, wrong): For pad_like_same(3, 2) you return (1, 1, 1, 1). That is the "
+            "padding without dilation") in feedback
 
 
 def test_grade_command_needs_notebooks(tmp_path, capsys):

@@ -25,7 +25,10 @@ import pytest
 from nbformat.v4 import new_code_cell
 from test_grade import (  # tests/ is on sys.path under pytest
     CONV_STUB,
+    RIGHT_SAME,
     RIGHT_WEIGHTS,
+    SAME_STUB,
+    UNDILATED_SAME,
     WEIGHT_STUB,
     conv_by_hand_answer,
     issued,
@@ -50,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_1 = ROOT / "chapters" / "01_convolutions_and_shapes.ipynb"
 RIGHT = {
     "ex-ch1-output-size": ("output_size_answer = None", "output_size_answer = 30"),
-    "ex-ch1-same-padding": ("dilated_padding_answer = None", "dilated_padding_answer = (4, 4, 4, 5)"),
+    "ex-ch1-same-padding": (SAME_STUB, RIGHT_SAME),
     "ex-ch1-weight-shape": (WEIGHT_STUB, RIGHT_WEIGHTS),
     "ex-ch1-diagonal-kernel": ("my_kernel = None", "my_kernel = [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]"),
     "ex-ch1-stride-chain": ("stride_chain_answer = None", "stride_chain_answer = 46"),
@@ -91,7 +94,7 @@ def _class(subs: Path, port: int) -> None:
         "escaper", "endless", "stubborn", "hog", "killer")}
     _right(nbs["right"], "ex-ch1-conv-by-hand", *RIGHT)
     _right(nbs["partial"], "ex-ch1-output-size", "ex-ch1-conv-by-hand")
-    replace_in_cell(nbs["partial"], "dilated_padding_answer = None", "dilated_padding_answer = (1, 2, 1, 2)")
+    replace_in_cell(nbs["partial"], SAME_STUB, UNDILATED_SAME)
     _right(nbs["forger"], "ex-ch1-output-size")
     insert_after(nbs["forger"], 'check("ex-ch1-conv-by-hand"', FORGE)
     nbs["replacer"].cells.insert(2, new_code_cell(REPLACE))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
-from collections.abc import Callable
+import sys
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..shapes import conv_output_size
@@ -15,7 +19,6 @@ from .core import (
     forbidden,
     refuse_operators,
     register,
-    reject_known_mistakes,
 )
 
 
@@ -50,22 +53,141 @@ def _int_tuple(answer: Any, n: int, what: str) -> tuple[int, ...]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The first three exercises ask for a function of the settings, checked on layouts the page never shows. A
-# tensor of the right shape would hand over its .stride(), and as_strided, unfold or conv2d_matmul the view or
-# the patch matrix, so every PyTorch operator is refused while the student's function runs (pure arithmetic
-# runs none), and so are NumPy's array constructors (an array's .strides are the same numbers, in bytes) and
-# course_lib's im2col_bytes.
+# Every exercise asks for a function of the settings, checked on layouts the page never shows. A tensor of the right
+# shape would hand over its .stride() or its shape, and as_strided, unfold or conv2d_matmul the view or the patch
+# matrix, so every PyTorch operator is refused while the student's function runs (pure arithmetic runs none). A
+# NumPy array's .strides are the same numbers in bytes, and so are a memoryview's (memoryview(...).cast("B",
+# shape), or a memoryview of a nested ctypes array), so NumPy and memoryviews are refused too: NumPy's array
+# constructors by name (forbidden), the ndarray type under each name NumPy binds it to and builtins.memoryview by a
+# stand-in type that refuses to be called (and still answers isinstance, which the grader's own code asks), and
+# underneath a profile hook refuses every call of a built-in function or method of NumPy or of a memoryview
+# (numpy._core.multiarray.empty, np.indices, np.ones, np.random, ndarray.__new__, memoryview.cast, whatever name
+# reaches them). Plain Python arithmetic (and math.prod) calls none of these. course_lib's im2col_bytes is refused
+# by name.
 _NUMPY_ARRAYS = ("numpy.empty", "numpy.zeros", "numpy.ones", "numpy.full", "numpy.arange", "numpy.array",
                  "numpy.asarray", "numpy.ascontiguousarray", "numpy.empty_like", "numpy.zeros_like",
                  "numpy.ones_like", "numpy.lib.stride_tricks.as_strided",
-                 "numpy.lib.stride_tricks.sliding_window_view")
+                 "numpy.lib.stride_tricks.sliding_window_view", "numpy._core.multiarray.empty",
+                 "numpy._core.multiarray.zeros", "numpy._core.multiarray.array", "numpy._core.multiarray.asarray",
+                 "numpy._core.multiarray.empty_like", "numpy._core.multiarray.frombuffer",
+                 "numpy._core.multiarray.fromiter", "numpy._core.multiarray.arange")
+_MEMORYVIEW = memoryview  # the type itself: the name is replaced in builtins while a student's function runs
+
+
+def _exists(target: str) -> bool:
+    """Whether the dotted name ``target`` exists in this NumPy (mock.patch cannot patch a missing name)."""
+    import pkgutil
+
+    try:
+        pkgutil.resolve_name(target)
+    except (ImportError, AttributeError, ValueError):
+        return False
+    return True
+
+
+def _ndarray_names() -> tuple[str, ...]:
+    """Every module attribute NumPy binds its ndarray type to (numpy.ndarray, numpy._core.multiarray.ndarray, ...)."""
+    numpy = sys.modules.get("numpy")
+    if numpy is None:
+        return ()
+    return tuple(f"{name}.ndarray" for name, module in list(sys.modules.items())
+                 if (name == "numpy" or name.startswith("numpy.")) and isinstance(module, types.ModuleType)
+                 and vars(module).get("ndarray") is numpy.ndarray)
+
+
+class _RefusedType(type):
+    """The metaclass of a stand-in for a refused type: calling it raises Feedback (except from the import
+    machinery); isinstance, issubclass and attribute reads answer as the real type does."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        # Python's import machinery reads a module's bytecode through a memoryview: an import inside the
+        # student's function still works.
+        if sys._getframe(1).f_globals.get("__name__", "").startswith(("importlib", "_frozen_importlib")):
+            return cls._real(*args, **kwargs)
+        raise Feedback(cls._refusal)
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, cls._real)
+
+    def __subclasscheck__(cls, sub: type) -> bool:
+        return issubclass(sub, cls._real)
+
+    def __getattr__(cls, name: str) -> Any:
+        return getattr(cls._real, name)
+
+
+@contextmanager
+def _refused_types(why: str, namespace: dict[str, Any] | None) -> Iterator[None]:
+    """Inside the block, calling ndarray (under any of NumPy's names) or memoryview raises Feedback."""
+    from unittest import mock
+
+    numpy = sys.modules.get("numpy")
+    real: dict[str, type] = {"builtins.memoryview": _MEMORYVIEW}
+    if numpy is not None:
+        real.update({target: numpy.ndarray for target in _ndarray_names()})
+    shown = {_MEMORYVIEW: "memoryview", **({numpy.ndarray: "numpy.ndarray"} if numpy is not None else {})}
+    stand_ins = {cls: _RefusedType(cls.__name__, (), {
+        "_real": cls, "_refusal": f"Your function called {name}, which this exercise rules out: {why}"})
+        for cls, name in shown.items()}
+    rebound: dict[str, Any] = {}
+    try:
+        with contextlib.ExitStack() as stack:
+            for target, cls in real.items():
+                stack.enter_context(mock.patch(target, stand_ins[cls]))
+            if namespace is not None:  # a name the student bound earlier (from numpy import ndarray)
+                for key, value in list(namespace.items()):
+                    if isinstance(value, type) and value in stand_ins:
+                        rebound[key] = value
+                        namespace[key] = stand_ins[value]
+            yield
+    finally:
+        if namespace is not None:
+            namespace.update(rebound)
+
+
+def _numpy_or_memoryview(func: Any) -> str | None:
+    """What a built-in function or method ``func`` is, if it belongs to NumPy or to a memoryview, else None."""
+    owner = getattr(func, "__self__", None)
+    if isinstance(owner, type):
+        owner_module = owner.__module__ or ""
+    elif owner is None or isinstance(owner, types.ModuleType):
+        owner_module = ""
+    else:
+        owner_module = type(owner).__module__ or ""
+    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or "a function"
+    if isinstance(owner, _MEMORYVIEW):
+        return f"memoryview.{getattr(func, '__name__', 'a method')}"
+    if (getattr(func, "__module__", None) or "").startswith("numpy") or owner_module.startswith("numpy"):
+        return f"NumPy's {name}"
+    return None
+
+
+@contextmanager
+def _refuse_numpy_calls(why: str) -> Iterator[None]:
+    """Inside the block, calling a built-in function or method of NumPy or of a memoryview raises Feedback."""
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "c_call":
+            what = _numpy_or_memoryview(arg)
+            if what is not None:
+                raise Feedback(f"Your function called {what}, which this exercise rules out: {why}")
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
 
 
 def _run_arithmetic(answer: Callable[..., Any], args: tuple, why: str) -> Any:
-    """``answer(*args)`` with every PyTorch operator, NumPy's array constructors and im2col_bytes refused."""
+    """``answer(*args)`` with every PyTorch operator, NumPy, memoryviews and im2col_bytes refused."""
+    namespace = getattr(answer, "__globals__", None)
+    targets = tuple(name for name in _NUMPY_ARRAYS if _exists(name)) + ("course_lib.matmul.im2col_bytes",)
     with (refuse_operators(lambda func: f"PyTorch's {func} operator", why),
-          forbidden(_NUMPY_ARRAYS + ("course_lib.matmul.im2col_bytes",), why,
-                    namespace=getattr(answer, "__globals__", None))):
+          forbidden(targets, why, namespace=namespace),
+          _refused_types(why, namespace if isinstance(namespace, dict) else None),
+          _refuse_numpy_calls(why)):
         return answer(*args)
 
 
@@ -93,8 +215,8 @@ def _row_major(shape: tuple[int, ...]) -> tuple[int, ...]:
 @register("ex-ch6-nhwc-strides")
 def _nhwc_strides(answer: Any) -> str:
     expect_callable(answer)
-    why = ("work the strides out from the shape with integer arithmetic: a tensor or an array of that shape "
-           "would report them.")
+    why = ("work the strides out from the shape with integer arithmetic: a tensor, a NumPy array or a memoryview "
+           "of that shape would report them.")
     seen: dict[tuple[int, ...], str] = {}
     for shape in _STRIDE_SHAPES:
         call = f"contiguous_strides({shape})"
@@ -135,8 +257,8 @@ def _view_strides(shape: tuple[int, ...], stride: int, dilation: int) -> tuple[i
 @register("ex-ch6-patch-view-strides")
 def _patch_view_strides(answer: Any) -> str:
     expect_callable(answer)
-    why = ("work the strides out with integer arithmetic: as_strided, unfold or a tensor of that shape would "
-           "hand them over.")
+    why = ("work the strides out with integer arithmetic: as_strided, unfold, or a tensor, a NumPy array or a "
+           "memoryview of that shape would hand them over.")
     for shape, stride, dilation in _VIEW_SETTINGS:
         call = f"patch_view_strides({shape}, stride={stride}, dilation={dilation})"
         got = _returned(answer, (shape, stride, dilation), call, 6, why)
@@ -225,39 +347,75 @@ def _page_faults(answer: Any) -> str:
             f"× 26 columns × 4 bytes = {rows * 26 * 4:,} bytes = {rows * 26 * 4 // 4096:,} pages.")
 
 
+# (shape (N, C, H, W), bytes per value): the exercise's own tensor last, so that no message about another setting
+# confirms an answer for it, and no message prints its distances.
+_DISTANCE_SETTINGS = (((2, 3, 10, 10), 4), ((1, 16, 7, 5), 8), ((8, 3, 32, 32), 2), ((3, 6, 4, 9), 1),
+                      ((64, 32, 28, 28), 4))
+
+
 @register("ex-ch6-channel-distance")
 def _channel_distance(answer: Any) -> str:
-    got = _int_tuple(answer, 2, "the two distances")
-    reject_known_mistakes(got, {
-        (784, 1): "Those are distances in elements; the question asks for bytes (a float32 is 4 bytes).",
-        (784, 4): "Mixed units: 784 is in elements and 4 in bytes; give both in bytes (a float32 is "
-                  "4 bytes).",
-        (3136, 1): "Mixed units: 3136 is in bytes and 1 in elements; give both in bytes (a float32 is "
-                   "4 bytes).",
-        (4, 3136): "Swapped: in NCHW a channel is a whole 28×28 plane, so channel 1 starts a plane "
-                   "later; in channels-last the channels of a pixel are neighbours.",
-    })
-    if got[0] != 28 * 28 * 4:
-        raise Feedback(f"In NCHW, channel 1 of a pixel sits one whole H×W plane after channel 0: "
-                       f"{got[0]} bytes is not that.")
-    if got[1] != 4:
-        raise Feedback("In channels-last the 32 channels of one pixel are stored next to each other.")
-    return "NCHW: one 28×28 plane of float32 = 3,136 bytes apart; channels-last: 4 bytes, neighbours."
+    expect_callable(answer)
+    why = ("work the distances out from the shape and the value size with integer arithmetic: a tensor in either "
+           "layout would report its strides.")
+    for shape, itemsize in _DISTANCE_SETTINGS:
+        call = f"channel_distances({shape}, {itemsize})"
+        got = _returned(answer, (shape, itemsize), call, 2, why)
+        n, c, h, w = shape
+        if got == (h * w * itemsize, itemsize):
+            continue
+        plane = h * w
+        if itemsize != 1 and got == (plane, 1):
+            hint = "Those are distances in elements; the question asks for bytes (each value takes `itemsize`)."
+        elif itemsize != 1 and got in ((plane, itemsize), (plane * itemsize, 1)):
+            hint = "Mixed units: one distance is in elements and the other in bytes; give both in bytes."
+        elif got == (itemsize, plane * itemsize):
+            hint = ("Swapped: in NCHW a channel is a whole H×W plane, so channel 1 starts a plane later; in "
+                    "channels-last the channels of a pixel are neighbours.")
+        elif got[0] != plane * itemsize:
+            hint = ("In NCHW, channel 1 of a pixel sits one whole H×W plane after channel 0 (the batch axis and "
+                    "the number of channels do not come into it).")
+        else:
+            hint = ("In channels-last the C channels of one pixel are stored next to each other; the distance "
+                    "between two pixels is the one that counts all C.")
+        raise Feedback(f"For {call} you return {got}. {hint}")
+    return ("your distances agree on five tensors: in NCHW one H×W plane of values lies between two channels of a "
+            "pixel (for (64, 32, 28, 28) in float32, 28·28·4 = 3,136 bytes), in channels-last they are neighbours, "
+            "one value (4 bytes) apart.")
+
+
+# (x shape (N, C, H, W), ks, stride, padding): the exercise's own input last, as above.
+_UNFOLD_SETTINGS = (((2, 3, 10, 10), 3, 1, 1), ((1, 1, 28, 28), 5, 2, 2), ((4, 2, 9, 7), 2, 3, 0),
+                    ((3, 5, 6, 6), 4, 2, 1), ((1, 6, 5, 8), 1, 1, 0), ((8, 16, 14, 14), 3, 2, 1))
 
 
 @register("ex-ch6-unfold-shape")
 def _unfold_shape(answer: Any) -> str:
-    got = _int_tuple(answer, 3, "the shape")
-    reject_known_mistakes(got, {
-        (8, 49, 144): "That is a transposed layout, one row per patch (conv2d_matmul's patch matrix "
-                      "also has a row per patch, but stacks the batch, (N·L, kH·kW·C + 1)); F.unfold "
-                      "puts the patch values first: (N, C·k·k, L).",
-        (8, 144, 196): "196 counts the input pixels. L counts output pixels, and stride 2 shrinks each side.",
-    })
-    if got == (8, 9, 49) or got == (8, 16, 49):
-        raise Feedback("Each patch holds the kernel's 3×3 values in every one of the 16 channels: "
-                       "C·k·k = 144.")
-    if got != (8, 144, 49):
-        raise Feedback("Reread the layout of F.unfold's result in 'Patches without copying': what does each "
-                       "axis count? For L, chapter 1's output-size formula gives the output grid.")
-    return "(8, 144, 49): 16·3·3 = 144 values per patch, 7·7 = 49 patches per image."
+    expect_callable(answer)
+    why = ("work the shape out with integer arithmetic (chapter 1's conv_output_size is allowed): running F.unfold, "
+           "or making a tensor of that shape, would hand it over.")
+    for x_shape, ks, stride, padding in _UNFOLD_SETTINGS:
+        call = f"unfold_shape({x_shape}, {ks}, {stride}, {padding})"
+        got = _returned(answer, (x_shape, ks, stride, padding), call, 3, why)
+        n, c, h, w = x_shape
+        o_h, o_w = (conv_output_size(size, ks, stride, padding) for size in (h, w))
+        values, patches = c * ks * ks, o_h * o_w
+        if got == (n, values, patches):
+            continue
+        if got == (n, patches, values):
+            hint = ("That is a transposed layout, one row per patch (conv2d_matmul's patch matrix also has a row "
+                    "per patch, but stacks the batch, (N·L, kH·kW·C + 1)); F.unfold puts the patch values first: "
+                    "(N, C·k·k, L).")
+        elif got[0] != n:
+            hint = "F.unfold keeps the batch axis first: one (C·k·k, L) matrix per image."
+        elif got[1] != values:
+            hint = "Each patch holds the kernel's k×k values in every one of the C channels: C·k·k values."
+        elif got[2] == h * w != patches:
+            hint = "H·W counts the input pixels. L counts output pixels: chapter 1's output-size formula gives them."
+        else:
+            hint = ("L counts the patches, one per output pixel: chapter 1's output-size formula gives the output "
+                    "grid, with this stride and padding, along each axis.")
+        raise Feedback(f"For {call} you return {got}. {hint}")
+    return ("your shapes agree with F.unfold on six inputs: (N, C·k·k, L), with L the number of output pixels. For "
+            "x of shape (8, 16, 14, 14), ks 3, stride 2, padding 1: 16·3·3 = 144 values per patch, 7·7 = 49 "
+            "patches per image, (8, 144, 49).")
