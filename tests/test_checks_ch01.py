@@ -92,7 +92,7 @@ def test_loop_convolution_passes():
         ("ex-ch1-stride-chain", 22, "22 is not it. Put your n through the four layers"),
         ("ex-ch1-stride-chain", 94, "94 is not it. Put your n through the four layers"),
         ("ex-ch1-stride-chain", 61, "if the padding were added once"),
-        ("ex-ch1-stride-chain", 61, "the receptive field of one output unit of these four layers"),
+        ("ex-ch1-stride-chain", 61, "input rows one output unit of these four layers sees"),
         ("ex-ch1-stride-chain", 76, "if the padding is ignored"),
         ("ex-ch1-stride-chain", 76, "without the +1"),
         ("ex-ch1-stride-chain", 1, "the size of the last output"),

@@ -710,3 +710,9 @@ def test_input_grad_refuses_the_module_that_works_output_padding_out():
     _hint("ex-ch2-input-grad", via_module, "called torch.nn.modules.conv._ConvTransposeNd._output_padding")
     _hint("ex-ch2-input-grad", via_module, "output_size works output_padding out for you")
     torch.testing.assert_close(via_module(*_INPUT_GRAD_CASE), _right_input_grad(*_INPUT_GRAD_CASE))  # restored
+
+
+def test_input_grad_an_all_zero_gradient_gets_its_own_diagnosis():
+    """Autograd tried in inference mode gives zeros; the hint says why, instead of 'pass the weight unchanged'."""
+    _hint("ex-ch2-input-grad", lambda g, w, s, p, size: torch.zeros(g.shape[0], w.shape[1], *size, dtype=g.dtype),
+          "inference mode")

@@ -493,8 +493,8 @@ def _stride_chain_key() -> tuple[int, dict[int, str]]:
          "PyTorch rounds down: a kernel position only counts if the kernel fits inside the padded input."),
         (max(_ending_at_one(lambda m: (m + p - k) // s + 1)), "the largest n if the padding were added once",
          f"padding={p} adds {p} row of zeros above AND {p} below, so a layer sees m + {2 * p} rows."),
-        (_chain_field(), "the receptive field of one output unit of these four layers (the size "
-                         "receptive_field reports)",
+        (_chain_field(), "the number of input rows one output unit of these four layers sees "
+                         "(chapter 3 calls it the unit's receptive field)",
          "The field is the rows that unit sees, and they include rows of the zero padding the layers add "
          "around the input, so it is not an input size: put it through the four layers and see where it "
          "ends."),

@@ -482,6 +482,10 @@ def _input_grad(answer: Any) -> str:
             raise Feedback(f"For {where} your gradient has shape {tuple(got.shape)}; expected "
                            f"{tuple(expected.shape)}.{hint}")
         if not torch.allclose(got, expected, atol=1e-8):
+            if not got.any() and expected.any():
+                raise Feedback(f"For {where} your gradient is all zeros. Your function runs in inference mode, "
+                               "where autograd records nothing: compute the gradient with "
+                               "F.conv_transpose2d instead.")
             raise Feedback(f"For {where} your values differ from autograd's. The weight of "
                            "F.conv_transpose2d has the same (out, in, kH, kW) layout as the forward weight: "
                            "pass it unchanged, with the same stride and padding.")
