@@ -19,8 +19,8 @@ from .core import (
     expect_callable,
     expect_int,
     forbidden,
+    refuse_all_operators,
     refuse_aten_ops,
-    refuse_operators,
     register,
     reject_known_mistakes,
 )
@@ -45,10 +45,6 @@ def _int_tuple(answer: Any, what: str) -> tuple[int, ...]:
         raise Feedback(f"Every entry must be a whole number (an int), got {items!r}; "
                        "use // rather than / in your arithmetic.")
     return values  # type: ignore[return-value]
-
-
-def _any_operator(func: Any) -> str:
-    return f"PyTorch's {func} operator"
 
 
 def _largest_input(out: int, ks: int, stride: int, padding: int) -> int:
@@ -166,7 +162,7 @@ def _same_padding(answer: Any) -> str:
     what = "a tuple of four ints (left, right, top, bottom), as F.pad takes it"
     for kernel_size, dilation in _SAME_SETTINGS:
         call = f"pad_like_same({kernel_size!r}, {dilation!r})"
-        with (refuse_operators(_any_operator, why),
+        with (refuse_all_operators(why),
               forbidden(_SAME_FORBIDDEN, why, namespace=getattr(answer, "__globals__", None))):
             try:
                 got = answer(kernel_size, dilation)
@@ -399,7 +395,7 @@ def _weight_shape(answer: Any) -> str:
     for i, o, ks, bias in _WEIGHT_SETTINGS:
         call = _call_text(i, o, ks, bias)
         expected_shape, expected_count = _conv_layer_key(i, o, ks, bias)
-        with (refuse_operators(_any_operator, why),
+        with (refuse_all_operators(why),
               forbidden(_WEIGHT_FORBIDDEN, why, namespace=getattr(answer, "__globals__", None))):
             try:
                 got = answer(i, o, ks) if bias is None else answer(i, o, ks, bias=bias)

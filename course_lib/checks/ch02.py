@@ -15,8 +15,8 @@ from .core import (
     as_int,
     expect_callable,
     forbidden,
+    refuse_all_operators,
     refuse_aten_ops,
-    refuse_operators,
     register,
 )
 
@@ -152,7 +152,7 @@ def _int_results(answer: Callable, cases: list[tuple], names: tuple[str, ...], w
     values = []
     for case in cases:
         where = f"For {_describe(names, case)}"
-        with refuse_operators(lambda func: f"PyTorch's {func} operator", why), forbidden(forbidden_names, why):
+        with refuse_all_operators(why), forbidden(forbidden_names, why):
             try:
                 got = answer(*case)
             except (Feedback, NotImplementedError):

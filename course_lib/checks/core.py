@@ -446,6 +446,15 @@ def refuse_operators(judge: Callable[[Any], str | None], why: str) -> Iterator[N
         yield
 
 
+def refuse_all_operators(why: str):
+    """Inside the block, running any PyTorch operator raises :class:`Feedback`, saying ``why``.
+
+    For answers that need only arithmetic on Python numbers: no tensor, layer or PyTorch function can
+    compute them. See :func:`refuse_operators`.
+    """
+    return refuse_operators(lambda func: f"PyTorch's {func} operator", why)
+
+
 def refuse_aten_ops(ops: tuple[str, ...], why: str):
     """Inside the block, running a PyTorch operator named in ``ops`` raises :class:`Feedback`, saying ``why``.
 
