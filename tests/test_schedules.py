@@ -7,7 +7,7 @@ import math
 import matplotlib
 import pytest
 import torch
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from course_lib.schedules import OneCycle, cosine_anneal, one_cycle_schedule, plot_one_cycle
@@ -87,6 +87,7 @@ def test_fastai_style_matches_the_rates_fit_one_cycle_recorded(fastai_recorded):
 @settings(max_examples=60, deadline=None)
 @given(n_steps=st.integers(2, 500), lr_max=st.floats(1e-4, 10.0), pct_start=st.floats(0.0, 0.99),
        div=st.floats(1.5, 100.0), div_final=st.floats(1.5, 1e6), style=st.sampled_from(["fastai", "torch"]))
+@example(n_steps=15, lr_max=1.0, pct_start=0.5, div=2.0, div_final=3.0, style="torch")  # rate peaks at 6, momentum at 7
 def test_schedule_stays_between_its_extremes_and_peaks_at_lr_max(n_steps, lr_max, pct_start, div, div_final,
                                                                  style):
     assume(style == "fastai" or float(pct_start * n_steps) - 1 != 0)
@@ -103,8 +104,10 @@ def test_schedule_stays_between_its_extremes_and_peaks_at_lr_max(n_steps, lr_max
     diffs = sched.lr.diff()
     assert (diffs[:peak] >= -1e-12 * lr_max).all()
     assert (diffs[peak:] <= 1e-12 * lr_max).all()
-    # momentum mirrors the rate: lowest where the rate is highest
-    assert sched.mom[peak] == pytest.approx(float(sched.mom.min()), abs=1e-12)
+    # momentum mirrors the rate: lowest where the rate is highest. When no step lands on the peak, the steps
+    # either side of it can be nearly tied: the rate then favours one and the momentum, whose two phases
+    # span the same range (0.85 to 0.95) while the rate's do not, the other; so allow the neighbour.
+    assert abs(int(sched.mom.argmin()) - peak) <= 1
 
 
 @given(n_steps=st.integers(10, 1000), pct_start=st.floats(0.05, 0.9))
